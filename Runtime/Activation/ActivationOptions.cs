@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FinCore.Runtime.Activation;
+
+/// <summary>Activation lifetime.</summary>
+public sealed class ActivationOptions
+{
+    /// <summary>An activation unused this long is collected. Default 5 minutes.</summary>
+    public TimeSpan CollectionAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often idle activations are looked for. Default 30 seconds.</summary>
+    public TimeSpan CollectionQuantum { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest <c>OnActivateAsync</c>/<c>OnDeactivateAsync</c> may take. Default 10 seconds.</summary>
+    public TimeSpan LifecycleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Activations per silo before the oldest idle ones are collected early. Default 1,000,000.</summary>
+    [Range(1000, int.MaxValue)]
+    public int MaxActivations { get; set; } = 1_000_000;
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+
+namespace FinCore.Runtime.Activation;
+
+/// <summary>The activations on this silo: at most one per grain, created on first call.</summary>
+internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) : IDisposable
+{
+    private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new();
+    private Timer? _collector;
+
+    public int Count => _activations.Count;
+
+    public ICollection<ActivationData> Activations => _activations.Values;
+
+    public void StartCollector()
+    {
+        var quantum = runtime.ActivationOptions.CollectionQuantum;
+        _collector = new Timer(_ => CollectIdle(), null, quantum, quantum);
+    }
+
+    public ActivationData GetOrCreate(GrainId grainId)
+    {
+        if (_activations.TryGetValue(grainId, out var existing))
+        {
+            return existing;
+        }
+
+        if (!classes.TryGetClass(grainId.Type, out var grainClass))
+        {
+            throw new InvalidOperationException($"No grain class on this silo implements grain type '{grainId.Type}'.");
+        }
+
+        var created = new ActivationData(grainId, grainClass, runtime);
+        var winner = _activations.GetOrAdd(grainId, created);
+        if (ReferenceEquals(winner, created))
+        {
+            created.Start();
+        }
+
+        return winner;
+    }
+
+    public bool TryGet(GrainId grainId, out ActivationData activation) => _activations.TryGetValue(grainId, out activation!);
+
+    public void Remove(ActivationData activation) =>
+        _activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation));
+
+    /// <summary>Deactivates what the ring now places elsewhere.</summary>
+    public void OnOwnershipChanged(Func<GrainId, bool> ownedHere)
+    {
+        foreach (var a in _activations.Values)
+        {
+            if (!ownedHere(a.GrainId))
+            {
+                a.RequestDeactivation(DeactivationReason.OwnershipChanged);
+            }
+        }
+    }
+
+    public async Task DeactivateAllAsync(DeactivationReason reason)
+    {
+        var all = _activations.Values.ToList();
+        foreach (var a in all)
+        {
+            a.RequestDeactivation(reason);
+        }
+
+        await Task.WhenAll(all.Select(a => a.Deactivated));
+    }
+
+    private void CollectIdle()
+    {
+        var options = runtime.ActivationOptions;
+        var cutoff = Environment.TickCount64 - (long)options.CollectionAge.TotalMilliseconds;
+        var collected = 0;
+        foreach (var a in _activations.Values)
+        {
+            if (a.LastUsed < cutoff)
+            {
+                a.RequestDeactivation(DeactivationReason.IdleCollection);
+                collected++;
+            }
+        }
+
+        if (collected > 0)
+        {
+            runtime.Log.IdleCollected(collected);
+        }
+    }
+
+    public void Dispose() => _collector?.Dispose();
+}

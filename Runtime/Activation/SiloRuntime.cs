@@ -1,0 +1,119 @@
+using System.Text.Json;
+using FinCore.Runtime.Invocation;
+using FinCore.Runtime.Membership;
+using FinCore.Runtime.Reminders;
+using FinCore.Runtime.Transport;
+
+namespace FinCore.Runtime.Activation;
+
+/// <summary>The silo's call router and request dispatcher: a call for a grain this silo owns runs on the local
+/// activation; any other goes to the owner. An incoming call for a grain owned elsewhere (the caller's view
+/// was stale) is forwarded, with this silo's newer version in the response so the caller refreshes.</summary>
+internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
+{
+    private Catalog? _catalog;
+    private ReminderService? _reminders;
+    private RemoteCaller? _remote;
+    private SiloMembership? _membership;
+
+    public SiloRuntime(GrainInterfaceRegistry interfaces, ActivationOptions activationOptions, RuntimeLog log)
+    {
+        Interfaces = interfaces;
+        ActivationOptions = activationOptions;
+        Log = log;
+        GrainFactory = new GrainFactory(interfaces, this);
+    }
+
+    public GrainInterfaceRegistry Interfaces { get; }
+
+    public ActivationOptions ActivationOptions { get; }
+
+    public RuntimeLog Log { get; }
+
+    public IGrainFactory GrainFactory { get; }
+
+    public IGrainCallInvoker Invoker => this;
+
+    public JsonSerializerOptions StateJson { get; } = new(JsonSerializerDefaults.Web);
+
+    public GrainActivator Activator { get; set; } = null!;
+
+    public Catalog Catalog { get => _catalog!; set => _catalog = value; }
+
+    public ReminderService Reminders { get => _reminders!; set => _reminders = value; }
+
+    public RemoteCaller Remote { get => _remote!; set => _remote = value; }
+
+    public SiloMembership Membership { get => _membership!; set => _membership = value; }
+
+    public string LocalSiloId => Membership.Self.SiloId;
+
+    public bool OwnsLocally(GrainId grain) => OwnsLocally(grain, Membership.View);
+
+    private bool OwnsLocally(GrainId grain, MembershipView view) =>
+        Membership.Status == SiloStatus.Active && view.Ring.Owner(grain)?.SiloId == LocalSiloId;
+
+    public ValueTask<object?> InvokeAsync(GrainId grainId, MethodDescriptor method, object?[] args)
+    {
+        if (OwnsLocally(grainId))
+        {
+            return Catalog.GetOrCreate(grainId).InvokeAsync(method, args);
+        }
+
+        return Remote.InvokeAsync(grainId, method, args, () => Catalog.GetOrCreate(grainId).InvokeAsync(method, args));
+    }
+
+    /// <summary>Delivers a reminder tick in a turn of the grain. False when this silo does not own the grain.</summary>
+    public async Task<bool> DeliverReminderAsync(GrainId grain, string name, TickStatus status)
+    {
+        if (!OwnsLocally(grain))
+        {
+            return false;
+        }
+
+        await Catalog.GetOrCreate(grain).InvokeReminderAsync(name, status);
+        return true;
+    }
+
+    public async ValueTask<PooledBufferWriter> DispatchAsync(WireRequest request)
+    {
+        var response = new PooledBufferWriter(256);
+        try
+        {
+            if (!Interfaces.TryGet(request.Grain.Type, out var iface) || !iface.ById.TryGetValue(request.MethodId, out var method))
+            {
+                throw new NotSupportedException($"This silo has no grain method {request.MethodId} on grain type '{request.Grain.Type}'.");
+            }
+
+            if (!OwnsLocally(request.Grain))
+            {
+                var forwarded = request.Hops >= Remote.Options.MaxForwardHops
+                    ? new WireResponse(ResponseStatus.NotDelivered, 0, [])
+                    : await Remote.SendAsync(request.Grain, request.MethodId, method.IsIdempotent,
+                        request.Body.AsMemory(request.ArgsOffset, request.ArgsLength), (byte)(request.Hops + 1),
+                        Environment.TickCount64 + request.TimeoutMs, request.TraceParent);
+                if (forwarded is { } f)
+                {
+                    WireResponse.Write(response, request.Id, f.Status, Membership.View.Version, f.Payload);
+                    return response;
+                }
+            }
+
+            var args = WireCodec.ReadArgs(request.Args, method);
+            var result = await Catalog.GetOrCreate(request.Grain).InvokeAsync(method, args);
+            using var payload = new PooledBufferWriter(256);
+            WireCodec.WriteResult(payload, method.ResultType, result);
+            WireResponse.Write(response, request.Id, ResponseStatus.Ok, Membership.View.Version, payload.WrittenSpan);
+        }
+        catch (Exception e)
+        {
+            response.Dispose();
+            response = new PooledBufferWriter(256);
+            using var payload = new PooledBufferWriter(256);
+            WireCodec.WriteException(payload, e);
+            WireResponse.Write(response, request.Id, ResponseStatus.Exception, Membership.View.Version, payload.WrittenSpan);
+        }
+
+        return response;
+    }
+}

@@ -1,0 +1,55 @@
+using FinCore.Runtime.Activation;
+
+namespace FinCore.Runtime;
+
+/// <summary>Base class of every grain, shaped as Orleans' <c>Grain</c>. A grain runs one request at a time
+/// (turn-based, non-reentrant): grain code never needs locks, must never block, and never uses
+/// <c>ConfigureAwait(false)</c>.</summary>
+public abstract class Grain
+{
+    private ActivationData? _activation;
+
+    internal ActivationData Activation =>
+        _activation ?? throw new InvalidOperationException("This grain is not activated by the runtime.");
+
+    internal void Attach(ActivationData activation) => _activation = activation;
+
+    /// <summary>This grain's identity.</summary>
+    public GrainId GrainId => Activation.GrainId;
+
+    /// <summary>This grain's string key.</summary>
+    public string GetPrimaryKeyString() => Activation.GrainId.Key;
+
+    /// <summary>Creates references to other grains.</summary>
+    protected IGrainFactory GrainFactory => Activation.Runtime.GrainFactory;
+
+    /// <summary>Called once per activation, after persistent state was loaded, before any request.</summary>
+    public virtual Task OnActivateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Called when the activation is collected; the last chance to persist.</summary>
+    public virtual Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Deactivate after the current turn.</summary>
+    protected void DeactivateOnIdle() => Activation.RequestDeactivation(DeactivationReason.ApplicationRequested);
+
+    /// <summary>Registers or updates a durable reminder. <paramref name="dueTime"/> has millisecond resolution;
+    /// a <paramref name="period"/> of <see cref="Timeout.InfiniteTimeSpan"/> or zero makes it one-shot:
+    /// it is removed after it has been delivered. The grain must implement <see cref="IRemindable"/>.</summary>
+    protected Task<IGrainReminder> RegisterOrUpdateReminder(string reminderName, TimeSpan dueTime, TimeSpan period)
+    {
+        if (this is not IRemindable)
+        {
+            throw new InvalidOperationException($"{GetType().Name} must implement IRemindable to register reminders.");
+        }
+
+        return Activation.Runtime.Reminders.RegisterOrUpdateAsync(GrainId, reminderName, dueTime, period);
+    }
+
+    /// <summary>Removes a reminder.</summary>
+    protected Task UnregisterReminder(IGrainReminder reminder) =>
+        Activation.Runtime.Reminders.UnregisterAsync(GrainId, reminder.ReminderName);
+
+    /// <summary>The reminder with this name, or null.</summary>
+    protected Task<IGrainReminder?> GetReminder(string reminderName) =>
+        Activation.Runtime.Reminders.GetAsync(GrainId, reminderName);
+}

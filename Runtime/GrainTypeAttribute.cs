@@ -1,0 +1,10 @@
+namespace FinCore.Runtime;
+
+/// <summary>Names the grain type of a grain interface. The name keys persisted state and reminders,
+/// so it must not change once data exists. Default: the interface name without the leading "I".</summary>
+[AttributeUsage(AttributeTargets.Interface)]
+public sealed class GrainTypeAttribute(string name) : Attribute
+{
+    /// <summary>The grain type name.</summary>
+    public string Name { get; } = name;
+}

@@ -1,0 +1,6 @@
+using System.Reflection;
+
+namespace FinCore.Runtime.Hosting;
+
+/// <summary>Registers an assembly whose grain classes a silo hosts.</summary>
+public sealed record GrainAssembly(Assembly Assembly);

@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace FinCore.Runtime.Persistence;
+
+/// <summary>The PostgreSQL data source shared by every subsystem of a process, and the migration runner.</summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly ILogger<Database> _logger;
+    private readonly IEnumerable<IMigrationSource> _sources;
+
+    public Database(string connectionString, IEnumerable<IMigrationSource> sources, ILogger<Database> logger)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException("FINCORE_POSTGRES is not set: give the PostgreSQL connection string, e.g. Host=127.0.0.1;Port=5432;Username=fincore;Database=fincore.");
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // Fail fast when the database is down rather than stall callers for the 15 s default.
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Timeout = 5;
+        }
+
+        if (builder.MaxPoolSize == 100)
+        {
+            builder.MaxPoolSize = 32;
+        }
+
+        DataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        _sources = sources;
+        _logger = logger;
+    }
+
+    /// <summary>The pooled data source.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Applies every migration not yet applied, under an advisory lock so concurrent starts are safe.</summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7263540119)", conn, tx))
+        {
+            await lockCmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var create = new NpgsqlCommand(
+            "CREATE TABLE IF NOT EXISTS fc_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", conn, tx))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var applied = new HashSet<string>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlCommand("SELECT id FROM fc_migrations", conn, tx))
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied.Add(reader.GetString(0));
+            }
+        }
+
+        var pending = _sources.SelectMany(s => s.GetMigrations()).Where(m => !applied.Contains(m.Id))
+            .OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
+        foreach (var migration in pending)
+        {
+            await using (var cmd = new NpgsqlCommand(migration.Sql, conn, tx))
+            {
+                await cmd.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var mark = new NpgsqlCommand("INSERT INTO fc_migrations (id) VALUES ($1)", conn, tx))
+            {
+                mark.Parameters.AddWithValue(migration.Id);
+                await mark.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            PersistenceLog.MigrationApplied(_logger, migration.Id);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}

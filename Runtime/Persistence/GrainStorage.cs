@@ -1,0 +1,187 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FinCore.Runtime.Persistence;
+
+/// <summary>Grain state in <c>fc_grain_state</c>. Writes are ETag-guarded (an UPDATE on the version read; the first
+/// write an INSERT guarded by the primary key), and group-committed: writes from many grains that arrive
+/// together share one transaction and one WAL flush.</summary>
+internal sealed class GrainStorage : IAsyncDisposable
+{
+    private const string ReadSql = "SELECT etag, data::text FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3";
+    private const string InsertSql = """
+        INSERT INTO fc_grain_state (grain_type, grain_key, state_name, etag, write_id, data, updated_at)
+        VALUES ($1, $2, $3, 1, $4, $5, now()) ON CONFLICT DO NOTHING
+        """;
+    private const string UpdateSql = """
+        UPDATE fc_grain_state SET etag = etag + 1, write_id = $4, data = $5, updated_at = now()
+        WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3 AND etag = $6
+        """;
+    private const string DeleteSql = "DELETE FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3 AND etag = $6";
+    private const string GuardSql = "EXISTS (SELECT 1 FROM fc_grain_state WHERE grain_type = ${0} AND grain_key = ${1} AND state_name = ${2} AND write_id = ${3})";
+
+    private readonly NpgsqlDataSource _db;
+    private readonly StorageOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<StateWrite> _queue = Channel.CreateUnbounded<StateWrite>();
+    private readonly Task[] _writers;
+
+    public GrainStorage(Database database, StorageOptions options, ILogger<GrainStorage> logger)
+    {
+        _db = database.DataSource;
+        _options = options;
+        _logger = logger;
+        _writers = Enumerable.Range(0, options.Writers).Select(_ => Task.Run(WriterLoopAsync)).ToArray();
+    }
+
+    public async Task<(long Etag, string Json)?> ReadAsync(GrainId grain, string stateName, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand(ReadSql);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.Type });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.Key });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    /// <summary>Queues the write for the next group commit. Completes with the new ETag (0 after a delete), or
+    /// fails with <see cref="InconsistentStateException"/> when the stored version moved on.</summary>
+    public Task<long> WriteAsync(StateWrite write)
+    {
+        if (!_queue.Writer.TryWrite(write))
+        {
+            write.TrySetException(new ObjectDisposedException(nameof(GrainStorage)));
+        }
+
+        return write.Task;
+    }
+
+    private async Task WriterLoopAsync()
+    {
+        var batch = new List<StateWrite>(_options.MaxBatchSize);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var w))
+            {
+                batch.Add(w);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await CommitAsync(batch);
+            }
+            catch (PostgresException e) when (batch.Count > 1)
+            {
+                // One bad statement aborts the whole transaction: isolate it so the others still commit.
+                PersistenceLog.BatchFailed(_logger, e, batch.Count);
+                foreach (var single in batch)
+                {
+                    try
+                    {
+                        await CommitAsync([single]);
+                    }
+                    catch (Exception inner)
+                    {
+                        single.TrySetException(inner);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var w in batch)
+                {
+                    w.TrySetException(e);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task CommitAsync(List<StateWrite> writes)
+    {
+        await using var conn = await _db.OpenConnectionAsync();
+        await using var batch = new NpgsqlBatch(conn);
+        var stateCommands = new NpgsqlBatchCommand[writes.Count];
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var w = writes[i];
+            var cmd = new NpgsqlBatchCommand(w.Delete ? DeleteSql : w.ExpectedEtag is null ? InsertSql : UpdateSql);
+            AddKey(cmd.Parameters, w);
+            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = w.Json, NpgsqlDbType = NpgsqlDbType.Jsonb });
+            if (w.ExpectedEtag is { } etag)
+            {
+                cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = etag });
+            }
+
+            batch.BatchCommands.Add(cmd);
+            stateCommands[i] = cmd;
+            if (w.AlsoWrite is { } extra && !w.Delete)
+            {
+                foreach (var c in extra)
+                {
+                    batch.BatchCommands.Add(Guarded(c, w));
+                }
+            }
+        }
+
+        // One round trip, one implicit transaction: every statement commits, or none does.
+        await batch.ExecuteNonQueryAsync();
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var w = writes[i];
+            if (stateCommands[i].RecordsAffected == 1)
+            {
+                w.TrySetResult(w.Delete ? 0 : (w.ExpectedEtag ?? 0) + 1);
+            }
+            else
+            {
+                w.TrySetException(new InconsistentStateException(
+                    $"State '{w.StateName}' of {w.Grain} was written by another activation (expected version {w.ExpectedEtag?.ToString() ?? "none"})."));
+            }
+        }
+    }
+
+    private static void AddKey(NpgsqlParameterCollection p, StateWrite w)
+    {
+        p.Add(new NpgsqlParameter<string> { TypedValue = w.Grain.Type });
+        p.Add(new NpgsqlParameter<string> { TypedValue = w.Grain.Key });
+        p.Add(new NpgsqlParameter<string> { TypedValue = w.StateName });
+    }
+
+    private static NpgsqlBatchCommand Guarded(StorageCommand c, StateWrite w)
+    {
+        if (!c.Sql.Contains(StorageCommand.Guard, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A StorageCommand must contain {StorageCommand.Guard} in its WHERE clause: {c.Sql}");
+        }
+
+        var n = c.Parameters.Length;
+        var guard = new StringBuilder().AppendFormat(null, GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
+        var cmd = new NpgsqlBatchCommand(c.Sql.Replace(StorageCommand.Guard, guard, StringComparison.Ordinal));
+        foreach (var value in c.Parameters)
+        {
+            cmd.Parameters.Add(value is NpgsqlParameter p ? p : new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        AddKey(cmd.Parameters, w);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+        return cmd;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+    }
+}

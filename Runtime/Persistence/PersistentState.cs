@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace FinCore.Runtime.Persistence;
+
+/// <summary>Loads and writes one named state of one grain, keeping the ETag it last saw.</summary>
+internal sealed class PersistentState<TState>(GrainId grain, string stateName, GrainStorage storage, JsonSerializerOptions json)
+    : IPersistentState<TState>, ITransactionalState<TState>, IStateLoader where TState : new()
+{
+    private long? _etag;
+
+    public TState State { get; set; } = new();
+
+    public string? Etag => _etag?.ToString(CultureInfo.InvariantCulture);
+
+    public bool RecordExists => _etag is not null;
+
+    public async Task ReadStateAsync(CancellationToken cancellationToken = default)
+    {
+        var stored = await storage.ReadAsync(grain, stateName, cancellationToken);
+        if (stored is { } s)
+        {
+            State = JsonSerializer.Deserialize<TState>(s.Json, json) ?? new TState();
+            _etag = s.Etag;
+        }
+        else
+        {
+            State = new TState();
+            _etag = null;
+        }
+    }
+
+    public Task WriteStateAsync(CancellationToken cancellationToken = default) => WriteStateAsync([], cancellationToken);
+
+    public async Task WriteStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default)
+    {
+        var body = JsonSerializer.Serialize(State, json);
+        _etag = await storage.WriteAsync(new StateWrite(grain, stateName, _etag, body, alsoWrite, delete: false));
+    }
+
+    public async Task ClearStateAsync(CancellationToken cancellationToken = default)
+    {
+        if (_etag is not null)
+        {
+            await storage.WriteAsync(new StateWrite(grain, stateName, _etag, "{}", null, delete: true));
+        }
+
+        _etag = null;
+        State = new TState();
+    }
+
+    Task IStateLoader.LoadAsync(CancellationToken ct) => ReadStateAsync(ct);
+}
+
+/// <summary>Implemented by injected states so the activation can load them before <c>OnActivateAsync</c>.</summary>
+internal interface IStateLoader
+{
+    Task LoadAsync(CancellationToken ct);
+}

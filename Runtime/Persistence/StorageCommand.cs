@@ -1,0 +1,12 @@
+namespace FinCore.Runtime.Persistence;
+
+/// <summary>A statement committed atomically with a grain's state write (transactional outbox: events,
+/// read-model rows, audit entries). Parameters are positional (<c>$1</c>, <c>$2</c> …). The SQL must
+/// contain <see cref="Guard"/> in a WHERE clause: the runtime replaces it with a condition that holds
+/// only when the state write it accompanies succeeded, so a stale activation writes nothing at all.</summary>
+/// <example><c>INSERT INTO events (id, body) SELECT $1, $2 WHERE /*guard*/</c></example>
+public sealed record StorageCommand(string Sql, params object?[] Parameters)
+{
+    /// <summary>The placeholder for the write guard.</summary>
+    public const string Guard = "/*guard*/";
+}
