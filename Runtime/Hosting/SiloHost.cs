@@ -126,6 +126,8 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
             await _runtime.Catalog.DeactivateAllAsync(DeactivationReason.ShuttingDown);
             await Task.Delay(_membershipOptions.ShutdownGrace, cancellationToken);
             await _runtime.Catalog.DeactivateAllAsync(DeactivationReason.ShuttingDown);
+            // Stop heartbeating first, so this silo does not take its own goodbye for a death sentence.
+            await _runtime.Membership.DisposeAsync();
             await _runtime.Membership.SetStatusAsync(SiloStatus.Dead, cancellationToken);
             HostingLog.ShutdownComplete(_logger, SiloId);
         }
@@ -152,6 +154,11 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
     private void OnDeclaredDead()
     {
         // Peers have taken over this silo's grains; stop at once, without a drain (ETags fence any late write).
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        {
+            return;
+        }
+
         _lifetime.StopApplication();
         _ = Task.Run(async () =>
         {

@@ -11,6 +11,7 @@ internal abstract class MembershipOracle : IAsyncDisposable
     private readonly TimeSpan _interval;
     private MembershipView _view = MembershipView.Empty;
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
 
     protected MembershipOracle(MembershipTable table, TimeSpan interval, ILogger logger)
     {
@@ -108,8 +109,14 @@ internal abstract class MembershipOracle : IAsyncDisposable
         }
     }
 
-    public virtual async ValueTask DisposeAsync()
+    /// <summary>Stops the loop. Idempotent.</summary>
+    public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         try
         {
@@ -118,7 +125,5 @@ internal abstract class MembershipOracle : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-
-        _stop.Dispose();
     }
 }

@@ -1,0 +1,40 @@
+using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Membership;
+using FinCore.Runtime.Persistence;
+
+namespace FinCore.Silo;
+
+internal static class HealthEndpoints
+{
+    /// <summary>Live: the process answers. Ready: the silo is Active in the cluster and the database answers.</summary>
+    public static void MapSiloHealth(this WebApplication app)
+    {
+        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+        app.MapGet("/health/ready", async (SiloHost silo, Database db, CancellationToken ct) =>
+        {
+            var databaseOk = false;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                await using var cmd = db.DataSource.CreateCommand("SELECT 1");
+                databaseOk = await cmd.ExecuteScalarAsync(timeout.Token) is not null;
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException)
+            {
+                databaseOk = false;
+            }
+
+            var body = new
+            {
+                status = databaseOk && silo.Status == SiloStatus.Active ? "ready" : "not_ready",
+                silo_id = silo.SiloId,
+                silo_status = silo.Status.ToString(),
+                database = databaseOk ? "ok" : "unreachable",
+                activations = silo.ActivationCount,
+                membership_version = silo.View.Version,
+            };
+            return body.status == "ready" ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+    }
+}

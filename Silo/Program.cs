@@ -1,0 +1,30 @@
+using FinCore.Runtime.Hosting;
+using FinCore.Silo;
+using Microsoft.Extensions.Options;
+
+try
+{
+    var builder = WebApplication.CreateSlimBuilder(args);
+    builder.Configuration.AddFinCoreConfiguration(args);
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+        o.UseUtcTimestamp = true;
+    });
+    builder.AddFinCoreSilo();
+    var app = builder.Build();
+    app.MapSiloHealth();
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException e)
+{
+    await Console.Error.WriteLineAsync("fincore-silo: invalid configuration:\n  " + string.Join("\n  ", e.Failures));
+    return 2;
+}
+catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or System.Net.Sockets.SocketException or IOException)
+{
+    await Console.Error.WriteLineAsync($"fincore-silo: {e.Message}");
+    return 2;
+}

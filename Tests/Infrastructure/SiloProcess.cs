@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace FinCore.Tests.Infrastructure;
+
+/// <summary>A real silo process (<c>dotnet FinCore.Silo.dll</c>), configured by environment as a user runs it.</summary>
+public sealed partial class SiloProcess : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly Process _process;
+
+    private SiloProcess(Process process, int port, int httpPort)
+    {
+        _process = process;
+        Port = port;
+        HttpPort = httpPort;
+    }
+
+    public int Port { get; }
+
+    public int HttpPort { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Log => string.Join('\n', _log);
+
+    public static SiloProcess Start(string postgres, string clusterId, string secret, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var port = FreePort.Next();
+        var httpPort = FreePort.Next();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Repo.Built("Silo", "FinCore.Silo.dll"));
+        psi.Environment["FINCORE_POSTGRES"] = postgres;
+        psi.Environment["FINCORE_CLUSTER_ID"] = clusterId;
+        psi.Environment["FINCORE_CLUSTER_SECRET"] = secret;
+        psi.Environment["FINCORE_SILO_PORT"] = port.ToString();
+        psi.Environment["FINCORE_HTTP_PORT"] = httpPort.ToString();
+        psi.Environment["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.TestGrains.dll");
+        psi.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        var process = Process.Start(psi)!;
+        var silo = new SiloProcess(process, port, httpPort);
+        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return silo;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _log.Enqueue(line);
+        while (_log.Count > 2000)
+        {
+            _log.TryDequeue(out _);
+        }
+    }
+
+    /// <summary>kill -9: no shutdown, no goodbye.</summary>
+    public void Kill() => _process.Kill();
+
+    /// <summary>SIGTERM: the silo drains and leaves gracefully.</summary>
+    public void Terminate()
+    {
+        if (SysKill(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed");
+        }
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await WaitForExitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SysKill(int pid, int signal);
+}

@@ -1,0 +1,105 @@
+using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Membership;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FinCore.Tests.Infrastructure;
+
+/// <summary>A cluster as a user runs it: silo processes on loopback over a database of their own, and a cluster
+/// client in the test process (what the gateway is) calling grains over the real transport.</summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private readonly ServiceProvider _clientServices;
+
+    private TestCluster(string postgres, string clusterId, string secret, ServiceProvider clientServices)
+    {
+        Postgres = postgres;
+        ClusterId = clusterId;
+        Secret = secret;
+        _clientServices = clientServices;
+        Client = clientServices.GetRequiredService<ClusterClient>();
+    }
+
+    public string Postgres { get; }
+
+    public string ClusterId { get; }
+
+    public string Secret { get; }
+
+    public ClusterClient Client { get; }
+
+    public List<SiloProcess> Silos { get; } = [];
+
+    public static async Task<TestCluster> StartAsync(PostgresServer server, int silos, string? postgres = null, string? clusterId = null)
+    {
+        postgres ??= await server.CreateDatabaseAsync();
+        clusterId ??= "test-" + Guid.NewGuid().ToString("N")[..8];
+        var secret = "secret-" + Guid.NewGuid().ToString("N");
+        var services = CreateClientServices(postgres, clusterId, secret);
+        var cluster = new TestCluster(postgres, clusterId, secret, services);
+        // The first silo creates the schema; the rest start together.
+        await cluster.AddSilosAsync(1);
+        if (silos > 1)
+        {
+            await cluster.AddSilosAsync(silos - 1);
+        }
+
+        await cluster.Client.StartAsync(CancellationToken.None);
+        return cluster;
+    }
+
+    internal static ServiceProvider CreateClientServices(string postgres, string clusterId, string secret)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FINCORE_POSTGRES"] = postgres,
+            ["FINCORE_CLUSTER_ID"] = clusterId,
+            ["FINCORE_CLUSTER_SECRET"] = secret,
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddFinCoreClusterClient(config);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>Starts silos and waits until each is Active.</summary>
+    public async Task<List<SiloProcess>> AddSilosAsync(int count, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var started = Enumerable.Range(0, count).Select(_ => SiloProcess.Start(Postgres, ClusterId, Secret, env)).ToList();
+        Silos.AddRange(started);
+        foreach (var silo in started)
+        {
+            await Poll.UntilAsync(async () =>
+            {
+                if (silo.HasExited)
+                {
+                    throw new InvalidOperationException($"Silo on port {silo.Port} exited with {silo.ExitCode}:\n{silo.Log}");
+                }
+
+                var view = await Client.RefreshAsync(CancellationToken.None);
+                return Find(view, silo)?.Status == SiloStatus.Active;
+            }, TimeSpan.FromSeconds(60), $"silo on port {silo.Port} to become Active");
+        }
+
+        return started;
+    }
+
+    public static SiloInfo? Find(MembershipView view, SiloProcess silo) =>
+        view.Silos.Where(s => s.Port == silo.Port).OrderByDescending(s => s.StartedAt).FirstOrDefault();
+
+    public SiloProcess SiloById(string siloId) => Silos.Single(s => siloId.StartsWith($"127.0.0.1:{s.Port}@", StringComparison.Ordinal));
+
+    public async Task<MembershipView> ViewAsync() => await Client.RefreshAsync(CancellationToken.None);
+
+    public string Logs() => string.Join("\n\n", Silos.Select(s => $"--- silo :{s.Port} (pid {s.Pid}) ---\n{s.Log}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _clientServices.DisposeAsync();
+        foreach (var silo in Silos)
+        {
+            await silo.DisposeAsync();
+        }
+    }
+}
