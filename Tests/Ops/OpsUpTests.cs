@@ -54,7 +54,10 @@ public sealed class OpsUpTests
         var stderr = up.StandardError.ReadToEndAsync();
         var runJson = Path.Combine(state, "run.json");
         await Poll.UntilAsync(() => File.Exists(runJson) || up.HasExited, TimeSpan.FromSeconds(120), "ops/up to write run.json");
-        Assert.False(up.HasExited, $"ops/up exited early: {await stdout}\n{await stderr}");
+        if (up.HasExited)
+        {
+            Assert.Fail($"ops/up exited early: {await stdout}\n{await stderr}");
+        }
 
         using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(runJson));
         var root = doc.RootElement;

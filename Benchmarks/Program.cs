@@ -1,0 +1,17 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using FinCore.Benchmarks;
+
+// dotnet run -c Release --project Benchmarks -- cluster [seconds]   throughput/latency across processes and PostgreSQL
+// dotnet run -c Release --project Benchmarks -- micro [BDN args]    BenchmarkDotNet: ring lookup, codec, local call
+if (args.Length > 0 && args[0] == "cluster")
+{
+    await ClusterBenchmarks.RunAsync(TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1]) : 5));
+    return;
+}
+
+var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance));
+BenchmarkSwitcher.FromAssembly(typeof(ClusterBenchmarks).Assembly)
+    .Run(args.Length > 0 && args[0] == "micro" ? args[1..] : args, config);
