@@ -24,6 +24,7 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<SiloHost> _logger;
     private readonly SiloRuntime _runtime;
+    private readonly CancellationTokenSource _closeConnections = new();
     private int _stopping;
 
     public SiloHost(
@@ -93,6 +94,10 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
 
     internal IRequestDispatcher Dispatcher => _runtime;
 
+    /// <summary>Cancelled when the silo has left the cluster: incoming connections close then, so the web host
+    /// need not wait for peers to hang up.</summary>
+    internal CancellationToken ConnectionsClosing => _closeConnections.Token;
+
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         await _database.MigrateAsync(cancellationToken);
@@ -135,6 +140,10 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
         {
             HostingLog.ShutdownIncomplete(_logger, e, SiloId);
         }
+        finally
+        {
+            await _closeConnections.CancelAsync();
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -160,6 +169,7 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
         }
 
         _lifetime.StopApplication();
+        _closeConnections.Cancel();
         _ = Task.Run(async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(5));

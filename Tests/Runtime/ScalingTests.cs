@@ -18,7 +18,7 @@ public sealed class ScalingTests(PostgresServer postgres, ITestOutputHelper outp
         var leaving = cluster.Silos[1];
         var leavingId = TestCluster.Find(await cluster.ViewAsync(), leaving)!.SiloId;
         leaving.Terminate();
-        Assert.True(await leaving.WaitForExitAsync(TimeSpan.FromSeconds(40)), "the silo did not exit after SIGTERM");
+        Assert.True(await leaving.WaitForExitAsync(TimeSpan.FromSeconds(40)), $"the silo did not exit after SIGTERM:\n{leaving.Log}");
         Assert.True(leaving.ExitCode == 0, $"exit code {leaving.ExitCode}:\n{leaving.Log}");
         await load.WaitForCallsAsync(500, TimeSpan.FromSeconds(30));
         await load.StopAsync();
