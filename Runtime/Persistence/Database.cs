@@ -23,6 +23,13 @@ public sealed class Database : IAsyncDisposable
             builder.Timeout = 5;
         }
 
+        // Statements repeat endlessly (state writes, heartbeats, reminder loads): let PostgreSQL keep their plans.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
         if (builder.MaxPoolSize == 100)
         {
             builder.MaxPoolSize = 32;
