@@ -1,7 +1,4 @@
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FinCore.Benchmarks;
 
 // dotnet run -c Release --project Benchmarks -- cluster [seconds]   throughput/latency across processes and PostgreSQL
@@ -12,6 +9,5 @@ if (args.Length > 0 && args[0] == "cluster")
     return;
 }
 
-var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance));
 BenchmarkSwitcher.FromAssembly(typeof(ClusterBenchmarks).Assembly)
-    .Run(args.Length > 0 && args[0] == "micro" ? args[1..] : args, config);
+    .Run(args.Length > 0 && args[0] == "micro" ? args[1..] : args);
