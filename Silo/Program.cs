@@ -1,3 +1,5 @@
+using FinCore.Grains;
+using FinCore.Grains.Charges;
 using FinCore.Runtime.Hosting;
 using FinCore.Silo;
 using Microsoft.Extensions.Options;
@@ -12,7 +14,8 @@ try
         o.TimestampFormat = "HH:mm:ss.fff ";
         o.UseUtcTimestamp = true;
     });
-    builder.AddFinCoreSilo();
+    builder.AddFinCoreSilo(typeof(ChargeGrain).Assembly);
+    builder.Services.AddFinCorePayments();
     var app = builder.Build();
     app.MapSiloHealth();
     await app.RunAsync();

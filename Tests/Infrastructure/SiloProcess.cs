@@ -33,21 +33,49 @@ public sealed partial class SiloProcess : IAsyncDisposable
     {
         var port = FreePort.Next();
         var httpPort = FreePort.Next();
+        var vars = new Dictionary<string, string>
+        {
+            ["FINCORE_POSTGRES"] = postgres,
+            ["FINCORE_CLUSTER_ID"] = clusterId,
+            ["FINCORE_CLUSTER_SECRET"] = secret,
+            ["FINCORE_SILO_PORT"] = port.ToString(),
+            ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
+            ["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.TestGrains.dll"),
+        };
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            vars[k] = v;
+        }
+
+        return Launch(Repo.Built("Silo", "FinCore.Silo.dll"), vars, port, httpPort);
+    }
+
+    /// <summary>A gateway process (<c>dotnet FinCore.Gateway.dll</c>) for the cluster; <see cref="HttpPort"/> is its API port.</summary>
+    public static SiloProcess StartGateway(string postgres, string clusterId, string secret, string adminToken)
+    {
+        var httpPort = FreePort.Next();
+        return Launch(Repo.Built("Gateway", "FinCore.Gateway.dll"), new Dictionary<string, string>
+        {
+            ["FINCORE_POSTGRES"] = postgres,
+            ["FINCORE_CLUSTER_ID"] = clusterId,
+            ["FINCORE_CLUSTER_SECRET"] = secret,
+            ["FINCORE_ADMIN_TOKEN"] = adminToken,
+            ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+        }, 0, httpPort);
+    }
+
+    private static SiloProcess Launch(string dll, Dictionary<string, string> env, int port, int httpPort)
+    {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Repo.Built("Silo", "FinCore.Silo.dll"));
-        psi.Environment["FINCORE_POSTGRES"] = postgres;
-        psi.Environment["FINCORE_CLUSTER_ID"] = clusterId;
-        psi.Environment["FINCORE_CLUSTER_SECRET"] = secret;
-        psi.Environment["FINCORE_SILO_PORT"] = port.ToString();
-        psi.Environment["FINCORE_HTTP_PORT"] = httpPort.ToString();
-        psi.Environment["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.TestGrains.dll");
+        psi.ArgumentList.Add(dll);
         psi.Environment["DOTNET_gcServer"] = "0";
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        foreach (var (k, v) in env)
         {
             psi.Environment[k] = v;
         }

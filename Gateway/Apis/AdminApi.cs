@@ -1,0 +1,166 @@
+using FinCore.Gateway.Problems;
+using System.Text.Json;
+using FinCore.Gateway.Auth;
+using FinCore.Gateway.Data;
+using FinCore.Gateway.Validation;
+using FinCore.Grains;
+using FinCore.Runtime.Hosting;
+
+namespace FinCore.Gateway.Apis;
+
+internal static class AdminApi
+{
+    public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/admin/v1").RequireOperator().WithTags("Operator");
+        api.MapPost("/tenants", CreateTenantAsync);
+        api.MapPost("/tenants/{id}/api-keys", CreateKeyAsync);
+        api.MapDelete("/tenants/{id}/api-keys/{keyId}", RevokeKeyAsync);
+        api.MapGet("/cluster", ClusterAsync);
+        api.MapGet("/audit/verify", VerifyAsync);
+        return api;
+    }
+
+    private static async Task<IResult> CreateTenantAsync(HttpContext http, IClusterClient grains)
+    {
+        var (doc, error) = await JsonBody.ReadObjectAsync(http);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        string? name, currency;
+        var limits = TenantLimits.Default;
+        using (doc)
+        {
+            var root = doc!.RootElement;
+            name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()?.Trim() : null;
+            currency = root.TryGetProperty("currency", out var c) && c.ValueKind == JsonValueKind.String ? Currencies.Normalize(c.GetString()) : null;
+            if (root.TryGetProperty("limits", out var l))
+            {
+                if (l.ValueKind != JsonValueKind.Object)
+                {
+                    return ProblemResults.Invalid(http, "limits", "must be an object");
+                }
+
+                var maxAmount = Limit(l, "max_amount", limits.MaxAmount, CreateChargeRequest.MaxAmount);
+                var rps = Limit(l, "requests_per_second", limits.RequestsPerSecond, 1_000_000);
+                var vc = Limit(l, "velocity_per_customer", limits.VelocityPerCustomer, 1_000_000);
+                var vp = Limit(l, "velocity_per_payment_method", limits.VelocityPerPaymentMethod, 1_000_000);
+                if (maxAmount is null || rps is null || vc is null || vp is null)
+                {
+                    return ProblemResults.Invalid(http, "limits", "values must be positive integers (max_amount at most 99999999)");
+                }
+
+                limits = new TenantLimits(maxAmount.Value, (int)rps.Value, (int)vc.Value, (int)vp.Value);
+            }
+        }
+
+        if (string.IsNullOrEmpty(name) || name.Length > 200)
+        {
+            return ProblemResults.Invalid(http, "name", "is required (1 to 200 characters)");
+        }
+
+        if (currency is null)
+        {
+            return ProblemResults.Invalid(http, "currency", "must be an ISO 4217 currency code");
+        }
+
+        var id = Ids.New("ten_", 12);
+        var (key, keyId, hash) = ApiKeys.NewKey();
+        await grains.GetGrain<ITenantGrain>(id).Create(name, currency, limits, keyId, hash);
+        return TypedResults.Json(new { id, api_key = key, key_id = keyId }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static long? Limit(JsonElement limits, string name, long fallback, long max)
+    {
+        if (!limits.TryGetProperty(name, out var v))
+        {
+            return fallback;
+        }
+
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n >= 1 && n <= max ? n : null;
+    }
+
+    private static async Task<IResult> CreateKeyAsync(HttpContext http, string id, IClusterClient grains)
+    {
+        if (!Ids.IsWellFormed(id, "ten_"))
+        {
+            return ProblemResults.NotFound(http, "tenant");
+        }
+
+        var (key, keyId, hash) = ApiKeys.NewKey();
+        await grains.GetGrain<ITenantGrain>(id).AddApiKey(keyId, hash);
+        return TypedResults.Json(new { id = keyId, @object = "api_key", tenant = id, api_key = key }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> RevokeKeyAsync(HttpContext http, string id, string keyId, IClusterClient grains, ApiKeys keys)
+    {
+        if (!Ids.IsWellFormed(id, "ten_") || !Ids.IsWellFormed(keyId, "key_"))
+        {
+            return ProblemResults.NotFound(http, "API key");
+        }
+
+        await grains.GetGrain<ITenantGrain>(id).RevokeApiKey(keyId);
+        keys.Forget(t => t.KeyId == keyId);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ClusterAsync(HttpContext http, IClusterClient cluster, IHttpClientFactory httpClients)
+    {
+        var view = await cluster.RefreshAsync(http.RequestAborted);
+        var client = httpClients.CreateClient("silo-health");
+        var silos = await Task.WhenAll(view.Silos.OrderBy(s => s.StartedAt).Select(async s =>
+        {
+            int? activations = null;
+            if (s.HttpUrl is not null && s.Status != Runtime.Membership.SiloStatus.Dead)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(await client.GetStringAsync(s.HttpUrl + "/health/ready", http.RequestAborted));
+                    activations = doc.RootElement.GetProperty("activations").GetInt32();
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+                {
+                    activations = null; // unreachable or not ready: shown as unknown
+                }
+            }
+
+            return new
+            {
+                id = s.SiloId,
+                address = $"{s.Address}:{s.Port}",
+                status = s.Status switch
+                {
+                    Runtime.Membership.SiloStatus.Joining => "joining",
+                    Runtime.Membership.SiloStatus.Active => "active",
+                    Runtime.Membership.SiloStatus.ShuttingDown => "shutting_down",
+                    _ => "dead",
+                },
+                started_at = s.StartedAt.UtcDateTime,
+                last_heartbeat = s.HeartbeatAt.UtcDateTime,
+                activation_count = activations,
+            };
+        }));
+        return TypedResults.Json(new { @object = "cluster", membership_version = view.Version, silos }, ApiJson.Options);
+    }
+
+    private static async Task<IResult> VerifyAsync(HttpContext http, ReadModel readModel)
+    {
+        string? tenant = http.Request.Query["tenant"];
+        if (!Ids.IsWellFormed(tenant, "ten_"))
+        {
+            return ProblemResults.Invalid(http, "tenant", "must be a tenant id");
+        }
+
+        if (!await readModel.TenantExistsAsync(tenant!, http.RequestAborted))
+        {
+            return ProblemResults.NotFound(http, "tenant");
+        }
+
+        var v = await readModel.VerifyAuditAsync(tenant!, http.RequestAborted);
+        return v.Ok
+            ? TypedResults.Json(new { ok = true, entries = v.Entries, pending = v.Pending }, ApiJson.Options)
+            : TypedResults.Json(new { ok = false, entries = v.Entries, broken_at = new { sequence = v.BrokenAtSeq, event_id = v.BrokenEventId } }, ApiJson.Options);
+    }
+}

@@ -1,0 +1,32 @@
+using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Membership;
+using FinCore.Runtime.Persistence;
+
+namespace FinCore.Gateway.Apis;
+
+internal static class HealthApi
+{
+    /// <summary>Live: the process answers. Ready: the database answers and at least one silo is Active.</summary>
+    public static void MapHealthApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
+        app.MapGet("/health/ready", async (Database db, IClusterClient cluster, CancellationToken ct) =>
+        {
+            var databaseOk = false;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                await using var cmd = db.DataSource.CreateCommand("SELECT 1");
+                databaseOk = await cmd.ExecuteScalarAsync(timeout.Token) is not null;
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException)
+            {
+            }
+
+            var active = cluster.View.Silos.Count(s => s.Status == SiloStatus.Active);
+            var body = new { status = databaseOk && active > 0 ? "ready" : "not_ready", database = databaseOk ? "ok" : "unreachable", active_silos = active };
+            return databaseOk && active > 0 ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }).WithTags("Health");
+    }
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using FinCore.Gateway.Apis;
+using FinCore.Gateway.Auth;
+using FinCore.Gateway.Data;
+using FinCore.Gateway.Problems;
+using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Transport;
+
+namespace FinCore.Gateway;
+
+/// <summary>The gateway: stateless, routes each API call to the silo that owns the grain.</summary>
+internal static class GatewayApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.AddFinCoreConfiguration(args);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        var config = builder.Configuration;
+        var options = new GatewayOptions
+        {
+            AdminToken = config["FINCORE_ADMIN_TOKEN"] ?? "",
+            HttpPort = int.TryParse(config["FINCORE_HTTP_PORT"] ?? "8080", out var port) ? port : -1,
+            ListenAddress = config["FINCORE_LISTEN_ADDRESS"] ?? "127.0.0.1",
+        };
+        builder.Services.AddOptions<GatewayOptions>().Configure(o =>
+        {
+            o.AdminToken = options.AdminToken;
+            o.HttpPort = options.HttpPort;
+            o.ListenAddress = options.ListenAddress;
+        }).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value);
+
+        // Calls from the gateway give up sooner than grain-to-grain calls: a client is waiting.
+        builder.Services.Configure<MessagingOptions>(o => o.CallTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddFinCoreClusterClient(config);
+        builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton<ReadModel>();
+        builder.Services.AddSingleton<TenantRateLimiter>();
+        builder.Services.AddHttpClient("silo-health", c => c.Timeout = TimeSpan.FromMilliseconds(800));
+        builder.Services.AddExceptionHandler<ExceptionMapping>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1");
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = Validation.JsonBody.MaxBytes;
+            k.Listen(IPAddress.Parse(options.ListenAddress), options.HttpPort is > 0 and < 65536 ? options.HttpPort : 8080);
+        });
+
+        var app = builder.Build();
+        app.UseRequestIds();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async ctx =>
+        {
+            // Unknown routes and methods get problem responses too.
+            var http = ctx.HttpContext;
+            var status = http.Response.StatusCode;
+            var code = status switch { 404 => "not_found", 405 => "method_not_allowed", 413 => "payload_too_large", 415 => "unsupported_media_type", _ => "invalid_request" };
+            await ProblemResults.WriteAsync(http, status, code, status switch
+            {
+                404 => "No such route.",
+                405 => $"{http.Request.Method} is not allowed here.",
+                _ => "The request was rejected.",
+            });
+        });
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthApi();
+        app.MapChargesApi();
+        app.MapReportsApi();
+        app.MapTenantApi();
+        app.MapAdminApi();
+        return app;
+    }
+}

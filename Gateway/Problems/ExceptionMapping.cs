@@ -1,0 +1,51 @@
+using System.Net.Sockets;
+using FinCore.Grains;
+using FinCore.Runtime;
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+
+namespace FinCore.Gateway.Problems;
+
+/// <summary>The one place that turns domain, grain and infrastructure exceptions into problem responses. A storage
+/// or cluster outage is 503 with Retry-After (nothing was accepted); anything unforeseen is a 500 and logged.</summary>
+internal sealed partial class ExceptionMapping(ILogger<ExceptionMapping> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, code, detail) = Map(exception);
+        if (status == 503)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            Unavailable(logger, exception.GetType().Name, exception.Message);
+        }
+        else if (status >= 500)
+        {
+            Unexpected(logger, exception);
+        }
+
+        await ProblemResults.WriteAsync(http, status, code, detail);
+        return true;
+    }
+
+    internal static (int Status, string Code, string Detail) Map(Exception e) => e switch
+    {
+        ChargeNotFoundException => (404, "not_found", "No such charge."),
+        TenantNotFoundException => (404, "not_found", "No such tenant."),
+        ApiKeyNotFoundException => (404, "not_found", "No such API key."),
+        InvalidChargeStateException => (409, "invalid_state", e.Message),
+        IdempotencyKeyMismatchException => (422, "idempotency_key_mismatch", e.Message),
+        BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "The request body is larger than 64 KiB."),
+        BadHttpRequestException b => (b.StatusCode, "invalid_request", b.Message),
+        SiloUnavailableException or TimeoutException or SocketException or NpgsqlException =>
+            (503, "unavailable", "Storage or cluster is unreachable; nothing was accepted. Retry later."),
+        GrainCallException g when g.RemoteType?.StartsWith("Npgsql.", StringComparison.Ordinal) == true || g.RemoteType == typeof(TimeoutException).FullName =>
+            (503, "unavailable", "Storage is unreachable; nothing was accepted. Retry later."),
+        _ => (500, "internal_error", "An unexpected error occurred."),
+    };
+
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Warning, Message = "Answered 503: {Type}: {Reason}")]
+    private static partial void Unavailable(ILogger logger, string type, string reason);
+
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Error, Message = "Unhandled exception")]
+    private static partial void Unexpected(ILogger logger, Exception e);
+}

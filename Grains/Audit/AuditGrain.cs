@@ -1,0 +1,64 @@
+using FinCore.Grains.Storage;
+using FinCore.Runtime;
+using FinCore.Runtime.Persistence;
+using Npgsql;
+
+namespace FinCore.Grains.Audit;
+
+/// <summary>Seals a tenant's events into its hash chain, in the order it finds them. Being a grain makes it the
+/// only writer of the chain; the ETag on its head and the write guard fence off a stale duplicate.</summary>
+public sealed class AuditGrain(Database database, [PersistentState("audit")] ITransactionalState<AuditState> state) : Grain, IAuditGrain
+{
+    private const int BatchSize = 500;
+
+    public async Task<int> Seal()
+    {
+        var tenant = GetPrimaryKeyString();
+        var rows = new List<(long Id, string EventId, string ChargeId, string Type, DateTime At, string Payload)>();
+        await using (var cmd = database.DataSource.CreateCommand(PaymentsSql.UnsealedEvents))
+        {
+            cmd.Parameters.AddWithValue(tenant);
+            cmd.Parameters.AddWithValue(BatchSize);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                rows.Add((r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetDateTime(4), r.GetString(5)));
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        var (seq, hash) = (state.State.Seq, state.State.Hash);
+        var ids = new long[rows.Count];
+        var seqs = new long[rows.Count];
+        var prevs = new byte[rows.Count][];
+        var hashes = new byte[rows.Count][];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            seq++;
+            ids[i] = row.Id;
+            seqs[i] = seq;
+            prevs[i] = hash;
+            hash = AuditChain.Next(hash, AuditChain.Canonical(seq, row.EventId, tenant, row.ChargeId, row.Type, row.At, row.Payload));
+            hashes[i] = hash;
+        }
+
+        state.State.Seq = seq;
+        state.State.Hash = hash;
+        try
+        {
+            await state.WriteStateAsync([PaymentsSql.SealEvents(ids, seqs, prevs, hashes)]);
+        }
+        catch (Exception e) when (e is InconsistentStateException or NpgsqlException)
+        {
+            await state.ReadStateAsync();
+            throw;
+        }
+
+        return rows.Count;
+    }
+}

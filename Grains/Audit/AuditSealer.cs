@@ -1,0 +1,56 @@
+using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Persistence;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FinCore.Grains.Audit;
+
+/// <summary>Every second, finds tenants with unsealed events and asks their audit grains (the ones this silo
+/// owns) to seal them, so the chain trails the charges by about a second.</summary>
+public sealed partial class AuditSealer(SiloHost silo, Database database, ILogger<AuditSealer> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            if (silo.Status != Runtime.Membership.SiloStatus.Active)
+            {
+                continue;
+            }
+
+            try
+            {
+                var tenants = new List<string>();
+                await using (var cmd = database.DataSource.CreateCommand("SELECT DISTINCT tenant_id FROM events WHERE seq IS NULL"))
+                await using (var r = await cmd.ExecuteReaderAsync(stoppingToken))
+                {
+                    while (await r.ReadAsync(stoppingToken))
+                    {
+                        tenants.Add(r.GetString(0));
+                    }
+                }
+
+                foreach (var tenant in tenants.Where(silo.OwnsLocally<IAuditGrain>))
+                {
+                    while (await silo.GrainFactory.GetGrain<IAuditGrain>(tenant).Seal() > 0 && !stoppingToken.IsCancellationRequested)
+                    {
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                SealFailed(logger, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 7000, Level = LogLevel.Warning, Message = "Sealing audit entries failed (retried next round): {Reason}")]
+    private static partial void SealFailed(ILogger logger, string reason);
+}

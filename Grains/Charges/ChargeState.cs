@@ -1,0 +1,12 @@
+namespace FinCore.Grains.Charges;
+
+/// <summary>What a charge grain persists: the charge, the fingerprint of the request that created it, and the
+/// first response (replayed to retries of the same request).</summary>
+public sealed class ChargeState
+{
+    public string? TenantId { get; set; }
+    public Charge? Charge { get; set; }
+    public ChargeStatus Status { get; set; }
+    public string? Fingerprint { get; set; }
+    public Charge? FirstResponse { get; set; }
+}

@@ -1,0 +1,69 @@
+using FinCore.Runtime;
+
+namespace FinCore.Grains.Risk;
+
+/// <summary>Sliding one-minute windows per customer and per payment method for one tenant. A charge is counted
+/// once even if its create is retried.</summary>
+public sealed class VelocityGrain : Grain, IVelocityGrain
+{
+    private static readonly long Window = TimeSpan.FromMinutes(1).Ticks;
+    private readonly Dictionary<string, Queue<long>> _windows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, VelocityCounts> _seen = new(StringComparer.Ordinal);
+    private readonly Queue<(long At, string ChargeId)> _seenOrder = new();
+
+    public Task<VelocityCounts> Record(string chargeId, string? customer, string paymentMethod)
+    {
+        var now = DateTime.UtcNow.Ticks;
+        while (_seenOrder.TryPeek(out var oldest) && now - oldest.At > Window)
+        {
+            _seen.Remove(_seenOrder.Dequeue().ChargeId);
+        }
+
+        if (_seen.TryGetValue(chargeId, out var counted))
+        {
+            return Task.FromResult(counted);
+        }
+
+        var counts = new VelocityCounts(customer is null ? 0 : Count("cus:" + customer, now), Count("pm:" + paymentMethod, now));
+        _seen[chargeId] = counts;
+        _seenOrder.Enqueue((now, chargeId));
+        return Task.FromResult(counts);
+    }
+
+    private int Count(string key, long now)
+    {
+        if (!_windows.TryGetValue(key, out var q))
+        {
+            _windows[key] = q = new Queue<long>();
+        }
+
+        while (q.TryPeek(out var t) && now - t > Window)
+        {
+            q.Dequeue();
+        }
+
+        q.Enqueue(now);
+        if (_windows.Count > 100_000)
+        {
+            Prune(now);
+        }
+
+        return q.Count;
+    }
+
+    private void Prune(long now)
+    {
+        foreach (var (key, q) in _windows.ToList())
+        {
+            while (q.TryPeek(out var t) && now - t > Window)
+            {
+                q.Dequeue();
+            }
+
+            if (q.Count == 0)
+            {
+                _windows.Remove(key);
+            }
+        }
+    }
+}

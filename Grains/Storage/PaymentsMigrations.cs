@@ -1,0 +1,79 @@
+using FinCore.Runtime.Persistence;
+
+namespace FinCore.Grains.Storage;
+
+/// <summary>The payments schema: tenants and keys, the charges read model, and the events table that is both the
+/// transactional outbox and (once sealed) the hash-chained audit log.</summary>
+public sealed class PaymentsMigrations : IMigrationSource
+{
+    public IEnumerable<Migration> GetMigrations()
+    {
+        yield return new Migration("payments/001_init", """
+            CREATE TABLE IF NOT EXISTS tenants (
+                id text PRIMARY KEY,
+                name text NOT NULL,
+                currency char(3) NOT NULL,
+                max_amount bigint NOT NULL,
+                requests_per_second integer NOT NULL,
+                velocity_customer integer NOT NULL,
+                velocity_payment_method integer NOT NULL,
+                webhook_url text,
+                webhook_secret text,
+                created_at timestamptz NOT NULL);
+            CREATE TABLE IF NOT EXISTS api_keys (
+                key_hash bytea PRIMARY KEY,
+                key_id text NOT NULL UNIQUE,
+                tenant_id text NOT NULL REFERENCES tenants (id),
+                created_at timestamptz NOT NULL,
+                revoked_at timestamptz);
+            CREATE TABLE IF NOT EXISTS charges (
+                tenant_id text NOT NULL,
+                id text NOT NULL,
+                amount bigint NOT NULL,
+                currency char(3) NOT NULL,
+                status text NOT NULL,
+                payment_method text NOT NULL,
+                description text,
+                customer text,
+                metadata jsonb NOT NULL,
+                attempts integer NOT NULL,
+                psp_reference text,
+                failure_code text,
+                failure_message text,
+                risk_score integer NOT NULL,
+                risk_decision text NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, id));
+            CREATE INDEX IF NOT EXISTS charges_by_created ON charges (tenant_id, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS charges_by_status ON charges (tenant_id, status, created_at DESC, id DESC);
+            CREATE TABLE IF NOT EXISTS events (
+                id bigserial PRIMARY KEY,
+                event_id text NOT NULL UNIQUE,
+                tenant_id text NOT NULL,
+                charge_id text NOT NULL,
+                type text NOT NULL,
+                created_at timestamptz NOT NULL,
+                payload jsonb NOT NULL,
+                seq bigint,
+                prev_hash bytea,
+                hash bytea);
+            CREATE INDEX IF NOT EXISTS events_by_charge ON events (tenant_id, charge_id, id);
+            CREATE INDEX IF NOT EXISTS events_unsealed ON events (tenant_id, id) WHERE seq IS NULL;
+            CREATE UNIQUE INDEX IF NOT EXISTS events_chain ON events (tenant_id, seq);
+
+            -- The audit log is append-only: a sealed entry can be neither changed nor removed through SQL
+            -- (short of a superuser disabling the trigger, which verification then exposes).
+            CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF OLD.seq IS NOT NULL THEN
+                    RAISE EXCEPTION 'audit entry % of tenant % is sealed and cannot be changed', OLD.seq, OLD.tenant_id;
+                END IF;
+                RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+            END $$;
+            DROP TRIGGER IF EXISTS events_append_only ON events;
+            CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+                FOR EACH ROW EXECUTE FUNCTION events_append_only();
+            """);
+    }
+}

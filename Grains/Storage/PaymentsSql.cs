@@ -1,0 +1,59 @@
+using System.Text.Json;
+using FinCore.Runtime.Persistence;
+
+namespace FinCore.Grains.Storage;
+
+/// <summary>Statements the payment grains commit together with their state (all guarded: a stale activation writes
+/// none of them).</summary>
+internal static class PaymentsSql
+{
+    public static StorageCommand UpsertCharge(string tenantId, Charge c) => new("""
+        INSERT INTO charges (tenant_id, id, amount, currency, status, payment_method, description, customer, metadata,
+                             attempts, psp_reference, failure_code, failure_message, risk_score, risk_decision, created_at, updated_at)
+        SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::jsonb,
+               $10::integer, $11::text, $12::text, $13::text, $14::integer, $15::text, $16::timestamptz, $17::timestamptz
+        WHERE /*guard*/
+        ON CONFLICT (tenant_id, id) DO UPDATE SET
+            status = EXCLUDED.status, attempts = EXCLUDED.attempts, psp_reference = EXCLUDED.psp_reference,
+            failure_code = EXCLUDED.failure_code, failure_message = EXCLUDED.failure_message, updated_at = EXCLUDED.updated_at
+        """, tenantId, c.Id, c.Amount, c.Currency, c.Status, c.PaymentMethod, c.Description, c.Customer,
+        JsonSerializer.Serialize(c.Metadata), c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage,
+        c.Risk.Score, c.Risk.Decision, c.CreatedAt, c.UpdatedAt);
+
+    public static StorageCommand InsertEvent(string tenantId, string chargeId, string type, DateTime at, string payload) => new("""
+        INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
+        SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::jsonb WHERE /*guard*/
+        """, Ids.New("evt_"), tenantId, chargeId, type, at, payload);
+
+    public static StorageCommand InsertTenant(string id, string name, string currency, TenantLimits l, DateTime at) => new("""
+        INSERT INTO tenants (id, name, currency, max_amount, requests_per_second, velocity_customer, velocity_payment_method, created_at)
+        SELECT $1::text, $2::text, $3::text, $4::bigint, $5::integer, $6::integer, $7::integer, $8::timestamptz WHERE /*guard*/
+        ON CONFLICT (id) DO NOTHING
+        """, id, name, currency, l.MaxAmount, l.RequestsPerSecond, l.VelocityPerCustomer, l.VelocityPerPaymentMethod, at);
+
+    public static StorageCommand InsertApiKey(string tenantId, string keyId, byte[] hash, DateTime at) => new("""
+        INSERT INTO api_keys (key_hash, key_id, tenant_id, created_at)
+        SELECT $1::bytea, $2::text, $3::text, $4::timestamptz WHERE /*guard*/
+        ON CONFLICT (key_hash) DO NOTHING
+        """, hash, keyId, tenantId, at);
+
+    public static StorageCommand RevokeApiKey(string tenantId, string keyId, DateTime at) => new("""
+        UPDATE api_keys SET revoked_at = $3::timestamptz
+        WHERE tenant_id = $1::text AND key_id = $2::text AND revoked_at IS NULL AND /*guard*/
+        """, tenantId, keyId, at);
+
+    public static StorageCommand SetWebhook(string tenantId, string url, string secret) => new("""
+        UPDATE tenants SET webhook_url = $2::text, webhook_secret = $3::text WHERE id = $1::text AND /*guard*/
+        """, tenantId, url, secret);
+
+    public const string UnsealedEvents = """
+        SELECT id, event_id, charge_id, type, created_at, payload::text FROM events
+        WHERE tenant_id = $1 AND seq IS NULL ORDER BY id LIMIT $2
+        """;
+
+    public static StorageCommand SealEvents(long[] ids, long[] seqs, byte[][] prev, byte[][] hashes) => new("""
+        UPDATE events e SET seq = u.seq, prev_hash = u.prev, hash = u.hash
+        FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS u(id, seq, prev, hash)
+        WHERE e.id = u.id AND e.seq IS NULL AND /*guard*/
+        """, ids, seqs, prev, hashes);
+}

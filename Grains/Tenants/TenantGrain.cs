@@ -1,0 +1,88 @@
+using FinCore.Grains.Storage;
+using FinCore.Runtime;
+using FinCore.Runtime.Persistence;
+
+namespace FinCore.Grains.Tenants;
+
+/// <summary>A tenant's settings and keys. The <c>tenants</c> and <c>api_keys</c> rows the gateway authenticates
+/// against are written in the same transaction as this state.</summary>
+public sealed class TenantGrain([PersistentState("tenant")] ITransactionalState<TenantState> state) : Grain, ITenantGrain
+{
+    private string Id => GetPrimaryKeyString();
+
+    public async Task<TenantSettings> Create(string name, string currency, TenantLimits limits, string keyId, byte[] keyHash)
+    {
+        if (state.State.Name is null)
+        {
+            var now = DateTime.UtcNow;
+            state.State.Name = name;
+            state.State.Currency = currency;
+            state.State.Limits = limits;
+            state.State.CreatedAt = now;
+            state.State.Keys[keyId] = false;
+            await WriteAsync([PaymentsSql.InsertTenant(Id, name, currency, limits, now), PaymentsSql.InsertApiKey(Id, keyId, keyHash, now)]);
+        }
+
+        return Settings();
+    }
+
+    public Task<TenantSettings> Get() => Task.FromResult(Settings());
+
+    public async Task AddApiKey(string keyId, byte[] keyHash)
+    {
+        Settings();
+        if (state.State.Keys.ContainsKey(keyId))
+        {
+            return;
+        }
+
+        state.State.Keys[keyId] = false;
+        await WriteAsync([PaymentsSql.InsertApiKey(Id, keyId, keyHash, DateTime.UtcNow)]);
+    }
+
+    public async Task RevokeApiKey(string keyId)
+    {
+        Settings();
+        if (!state.State.Keys.TryGetValue(keyId, out var revoked))
+        {
+            throw new ApiKeyNotFoundException("No such API key for this tenant.");
+        }
+
+        if (!revoked)
+        {
+            state.State.Keys[keyId] = true;
+            await WriteAsync([PaymentsSql.RevokeApiKey(Id, keyId, DateTime.UtcNow)]);
+        }
+    }
+
+    public async Task SetWebhook(string url, string secret)
+    {
+        Settings();
+        state.State.WebhookUrl = url;
+        await WriteAsync([PaymentsSql.SetWebhook(Id, url, secret)]);
+    }
+
+    private TenantSettings Settings()
+    {
+        if (state.State.Name is null)
+        {
+            DeactivateOnIdle();
+            throw new TenantNotFoundException("No such tenant.");
+        }
+
+        return new TenantSettings(Id, state.State.Name, state.State.Currency!, state.State.Limits, state.State.WebhookUrl, state.State.CreatedAt);
+    }
+
+    private async Task WriteAsync(IReadOnlyList<StorageCommand> commands)
+    {
+        try
+        {
+            await state.WriteStateAsync(commands);
+        }
+        catch
+        {
+            await state.ReadStateAsync(); // leave memory as stored
+            throw;
+        }
+    }
+}
