@@ -48,7 +48,7 @@ internal static class GatewayApp
         builder.Services.AddOpenApi("v1");
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = Validation.JsonBody.MaxBytes;
+            k.Limits.MaxRequestBodySize = Validation.JsonBody.DrainBytes;
             k.Listen(IPAddress.Parse(options.ListenAddress), options.HttpPort is > 0 and < 65536 ? options.HttpPort : 8080);
         });
 

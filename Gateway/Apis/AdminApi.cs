@@ -36,7 +36,7 @@ internal static class AdminApi
             var root = doc!.RootElement;
             name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()?.Trim() : null;
             currency = root.TryGetProperty("currency", out var c) && c.ValueKind == JsonValueKind.String ? Currencies.Normalize(c.GetString()) : null;
-            if (root.TryGetProperty("limits", out var l))
+            if (root.TryGetProperty("limits", out var l) && l.ValueKind != JsonValueKind.Null)
             {
                 if (l.ValueKind != JsonValueKind.Object)
                 {

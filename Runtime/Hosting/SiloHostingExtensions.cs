@@ -38,6 +38,16 @@ public static class SiloHostingExtensions
     /// <summary>Adds environment variables and the flags of <see cref="SwitchMappings"/> (flags win).</summary>
     public static void AddFinCoreConfiguration(this IConfigurationBuilder configuration, string[] args)
     {
+        // Quiet defaults, lowest precedence: per-request framework logs cost more CPU than the requests themselves.
+        configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+            },
+        });
         configuration.AddEnvironmentVariables();
         configuration.AddCommandLine(args, SwitchMappings.ToDictionary(k => k.Key, k => k.Value));
     }
