@@ -72,6 +72,15 @@ public sealed class OpsUpTests
             Assert.Contains(silo.GetProperty("id").GetString()!, await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // The gateway answers and the demo tenant's key works.
+        var gateway = root.GetProperty("gateway_url").GetString()!;
+        using (var me = new HttpRequestMessage(HttpMethod.Get, gateway + "/v1/tenant"))
+        {
+            me.Headers.TryAddWithoutValidation("Authorization", "Bearer " + root.GetProperty("demo_api_key").GetString());
+            using var tenant = await http.SendAsync(me);
+            Assert.True(tenant.IsSuccessStatusCode, await tenant.Content.ReadAsStringAsync());
+        }
+
         var pids = silos.Select(s => s.GetProperty("pid").GetInt32()).ToArray();
         var postgres = root.GetProperty("postgres").GetString()!;
 
