@@ -27,12 +27,14 @@ internal static class GatewayApp
             AdminToken = config["FINCORE_ADMIN_TOKEN"] ?? "",
             HttpPort = int.TryParse(config["FINCORE_HTTP_PORT"] ?? "8080", out var port) ? port : -1,
             ListenAddress = config["FINCORE_LISTEN_ADDRESS"] ?? "127.0.0.1",
+            PspSecret = config["FINCORE_PSP_SECRET"] ?? "",
         };
         builder.Services.AddOptions<GatewayOptions>().Configure(o =>
         {
             o.AdminToken = options.AdminToken;
             o.HttpPort = options.HttpPort;
             o.ListenAddress = options.ListenAddress;
+            o.PspSecret = options.PspSecret;
         }).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value);
 
@@ -74,6 +76,8 @@ internal static class GatewayApp
         app.MapReportsApi();
         app.MapTenantApi();
         app.MapAdminApi();
+        app.MapDeadLettersApi();
+        app.MapPspApi();
         return app;
     }
 }

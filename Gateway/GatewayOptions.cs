@@ -10,6 +10,9 @@ internal sealed class GatewayOptions
     [MinLength(16, ErrorMessage = "FINCORE_ADMIN_TOKEN must be at least 16 characters.")]
     public string AdminToken { get; set; } = "";
 
+    /// <summary>Verifies PSP callbacks (<c>FINCORE_PSP_SECRET</c>); callbacks are refused without it.</summary>
+    public string PspSecret { get; set; } = "";
+
     /// <summary>HTTP port (<c>FINCORE_HTTP_PORT</c>). Default 8080.</summary>
     [Range(1, 65535, ErrorMessage = "FINCORE_HTTP_PORT must be a TCP port.")]
     public int HttpPort { get; set; } = 8080;

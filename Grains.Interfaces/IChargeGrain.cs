@@ -18,4 +18,25 @@ public interface IChargeGrain : IGrainWithStringKey
     /// <summary>Cancels a charge still in <c>created</c>; <see cref="InvalidChargeStateException"/> otherwise.</summary>
     [Idempotent]
     Task<Charge> Cancel();
+
+    /// <summary>The first PSP attempt is about to go out: <c>created → processing</c> (a no-op when already there);
+    /// <see cref="InvalidChargeStateException"/> when the charge can no longer be processed (canceled, failed).</summary>
+    [Idempotent]
+    Task<Charge> MarkProcessing(int attempts);
+
+    /// <summary>Applies the PSP's final answer. Duplicate and late answers are absorbed: a final state never changes.</summary>
+    [Idempotent]
+    Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts);
+
+    /// <summary>Retries are exhausted: <c>processing → dead_lettered</c>.</summary>
+    [Idempotent]
+    Task<Charge> MarkDeadLettered(int attempts, string lastError);
+
+    /// <summary>Operator retry: <c>dead_lettered → processing</c>, and the PSP attempts start again.</summary>
+    [Idempotent]
+    Task<Charge> RetryDeadLetter();
+
+    /// <summary>Operator discard: <c>dead_lettered → failed</c> with <c>discarded</c>.</summary>
+    [Idempotent]
+    Task<Charge> DiscardDeadLetter();
 }

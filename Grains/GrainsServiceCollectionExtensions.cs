@@ -1,6 +1,8 @@
 using FinCore.Grains.Audit;
+using FinCore.Grains.Psp;
 using FinCore.Grains.Storage;
 using FinCore.Runtime.Persistence;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FinCore.Grains;
@@ -8,10 +10,12 @@ namespace FinCore.Grains;
 public static class GrainsServiceCollectionExtensions
 {
     /// <summary>What a silo hosting the payment grains needs beside the grains: their schema and the audit sealer.</summary>
-    public static IServiceCollection AddFinCorePayments(this IServiceCollection services)
+    public static IServiceCollection AddFinCorePayments(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<IMigrationSource, PaymentsMigrations>();
         services.AddHostedService<AuditSealer>();
+        services.AddOptions<PspOptions>().Bind(config.GetSection("Psp")).Configure(o => o.Url = config["FINCORE_PSP_URL"] ?? o.Url);
+        services.AddHttpClient<PspClient>();
         return services;
     }
 }

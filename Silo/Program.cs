@@ -15,7 +15,7 @@ try
         o.UseUtcTimestamp = true;
     });
     builder.AddFinCoreSilo(typeof(ChargeGrain).Assembly);
-    builder.Services.AddFinCorePayments();
+    builder.Services.AddFinCorePayments(builder.Configuration);
     var app = builder.Build();
     app.MapSiloHealth();
     await app.RunAsync();

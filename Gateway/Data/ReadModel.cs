@@ -172,6 +172,30 @@ internal sealed class ReadModel(Database database)
         return new AuditVerdict(true, entries, null, null, (long)(await pending.ExecuteScalarAsync(ct))!);
     }
 
+    public async Task<string?> TenantOfChargeAsync(string chargeId, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand("SELECT tenant_id FROM charges WHERE id = $1 LIMIT 1");
+        cmd.Parameters.AddWithValue(chargeId);
+        return await cmd.ExecuteScalarAsync(ct) as string;
+    }
+
+    public sealed record DeadLetterRow(string TenantId, string ChargeId, long Amount, string Currency, int Attempts, string? LastError, DateTime At);
+
+    public async Task<List<DeadLetterRow>> DeadLettersAsync(int limit, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand(
+            "SELECT tenant_id, id, amount, currency, attempts, failure_message, updated_at FROM charges WHERE status = 'dead_lettered' ORDER BY updated_at DESC LIMIT $1");
+        cmd.Parameters.AddWithValue(limit);
+        var rows = new List<DeadLetterRow>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            rows.Add(new DeadLetterRow(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetDateTime(6)));
+        }
+
+        return rows;
+    }
+
     public async Task<bool> TenantExistsAsync(string tenant, CancellationToken ct)
     {
         await using var cmd = Db.CreateCommand("SELECT 1 FROM tenants WHERE id = $1");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FinCore.Grains.Psp;
 using FinCore.Grains.Risk;
 using FinCore.Grains.Storage;
 using FinCore.Runtime;
@@ -17,6 +18,11 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
             if (state.State.Fingerprint != command.Fingerprint)
             {
                 throw new IdempotencyKeyMismatchException("This Idempotency-Key was used with a different request body.");
+            }
+
+            if (state.State.Status == ChargeStatus.Created)
+            {
+                await BeginProcessingAsync(); // the first create may have died before processing was started
             }
 
             return new CreateChargeResult(state.State.FirstResponse!, Replayed: true);
@@ -48,8 +54,107 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
         {
             await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "risk_blocked", FailureMessage = "The charge was blocked by the tenant's risk rules." });
         }
+        else
+        {
+            await BeginProcessingAsync();
+        }
 
         return new CreateChargeResult(charge, Replayed: false);
+    }
+
+    public async Task<Charge> MarkProcessing(int attempts)
+    {
+        var current = await Get();
+        return state.State.Status switch
+        {
+            ChargeStatus.Processing => current,
+            ChargeStatus.Created => await MoveAsync(ChargeStatus.Processing, c => c with { Attempts = attempts }),
+            _ => throw new InvalidChargeStateException($"The charge is {current.Status}; it is not processed any further."),
+        };
+    }
+
+    public async Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts)
+    {
+        var current = await Get();
+        var status = state.State.Status;
+        if (ChargeStatusMachine.IsTerminal(status))
+        {
+            return current; // a duplicate or late answer: final states are final
+        }
+
+        if (status is ChargeStatus.Created or ChargeStatus.DeadLettered)
+        {
+            current = await MoveAsync(ChargeStatus.Processing, c => c); // a late answer still settles the charge
+        }
+
+        attempts = Math.Max(attempts, current.Attempts);
+        var result = outcome.Status == "captured"
+            ? await MoveAsync(ChargeStatus.Succeeded, c => c with { Attempts = attempts, PspReference = outcome.Reference })
+            : await MoveAsync(ChargeStatus.Failed, c => c with
+            {
+                Attempts = attempts,
+                PspReference = outcome.Reference,
+                FailureCode = outcome.DeclineCode == "insufficient_funds" ? "insufficient_funds" : "card_declined",
+                FailureMessage = "The PSP declined the payment.",
+            });
+        if (status == ChargeStatus.DeadLettered)
+        {
+            await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+        }
+
+        return result;
+    }
+
+    public async Task<Charge> MarkDeadLettered(int attempts, string lastError)
+    {
+        var current = await Get();
+        if (state.State.Status == ChargeStatus.DeadLettered)
+        {
+            return current;
+        }
+
+        var result = await MoveAsync(ChargeStatus.DeadLettered, c => c with { Attempts = attempts, FailureCode = "psp_unavailable", FailureMessage = lastError });
+        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Add(new DeadLetter(state.State.TenantId!, result.Id, attempts, lastError, result.UpdatedAt));
+        return result;
+    }
+
+    public async Task<Charge> RetryDeadLetter()
+    {
+        var current = await Get();
+        if (state.State.Status == ChargeStatus.Processing)
+        {
+            return current;
+        }
+
+        var result = await MoveAsync(ChargeStatus.Processing, c => c with { FailureCode = null, FailureMessage = null });
+        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+        await GrainFactory.GetGrain<IPspRetryGrain>(GetPrimaryKeyString()).Restart();
+        return result;
+    }
+
+    public async Task<Charge> DiscardDeadLetter()
+    {
+        var current = await Get();
+        if (state.State.Status == ChargeStatus.Failed && current.FailureCode == "discarded")
+        {
+            return current;
+        }
+
+        if (state.State.Status != ChargeStatus.DeadLettered)
+        {
+            throw new InvalidChargeStateException($"Only a dead-lettered charge can be discarded; this one is {current.Status}.");
+        }
+
+        var result = await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "discarded", FailureMessage = "Discarded by an operator after retries were exhausted." });
+        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+        return result;
+    }
+
+    private Task BeginProcessingAsync()
+    {
+        var c = state.State.Charge!;
+        return GrainFactory.GetGrain<IPspRetryGrain>(GetPrimaryKeyString())
+            .Begin(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod));
     }
 
     public Task<Charge> Get()

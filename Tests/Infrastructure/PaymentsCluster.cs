@@ -5,10 +5,21 @@ using Npgsql;
 
 namespace FinCore.Tests.Infrastructure;
 
-/// <summary>FinCore as an API client meets it: two silos, a gateway process, PostgreSQL; real HTTP.</summary>
-public sealed class PaymentsCluster : IAsyncLifetime
+/// <summary>FinCore as an API client meets it: two silos, a gateway process, PostgreSQL, the PSP sandbox; real HTTP.
+/// For the payments-API tests the first PSP attempt is held back (a cancel window), so charges stay
+/// <c>created</c> while those tests look at them; <see cref="PspCluster"/> processes at once.</summary>
+public class PaymentsCluster : IAsyncLifetime
 {
     public const string AdminToken = "test-admin-token-0123456789abcdef";
+    public const string PspSecret = "test-psp-secret-0123456789abcdef";
+
+    protected virtual IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string> { ["Psp__StartDelay"] = "01:00:00" };
+
+    public SiloProcess Psp { get; private set; } = null!;
+
+    public HttpClient PspHttp { get; private set; } = null!;
+
+    private int _gatewayPort;
 
     public PostgresServer Postgres { get; } = new();
 
@@ -23,14 +34,20 @@ public sealed class PaymentsCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Postgres.InitializeAsync();
-        Cluster = await TestCluster.StartAsync(Postgres, silos: 2);
+        _gatewayPort = FreePort.Next();
+        Psp = SiloProcess.StartPsp(PspSecret, $"http://127.0.0.1:{_gatewayPort}/v1/psp/webhook");
+        PspHttp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Psp.HttpPort}") };
+        await Poll.UntilAsync(async () => !Psp.HasExited && (await PspHttp.GetAsync("/health/live")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60), "the PSP sandbox to start");
+        var env = new Dictionary<string, string>(SiloSettings) { ["FINCORE_PSP_URL"] = PspHttp.BaseAddress!.ToString() };
+        Cluster = await TestCluster.StartAsync(Postgres, silos: 2, env: env);
         await StartGatewayAsync();
     }
 
     /// <summary>Starts (or restarts) the gateway and waits until it is ready.</summary>
     public async Task StartGatewayAsync()
     {
-        Gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Secret, AdminToken);
+        Gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Secret, AdminToken, _gatewayPort, PspSecret);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.HttpPort}") };
         await Poll.UntilAsync(async () =>
         {
@@ -74,6 +91,12 @@ public sealed class PaymentsCluster : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http?.Dispose();
+        PspHttp?.Dispose();
+        if (Psp is not null)
+        {
+            await Psp.DisposeAsync();
+        }
+
         if (Gateway is not null)
         {
             await Gateway.DisposeAsync();
@@ -92,4 +115,26 @@ public sealed class PaymentsCluster : IAsyncLifetime
 public sealed class PaymentsCollection : ICollectionFixture<PaymentsCluster>
 {
     public const string Name = "payments";
+}
+
+/// <summary>The PSP path under test: processing starts at once; retries are bounded by 40 s of elapsed time (the
+/// product default is 10 minutes) so exhaustion is reachable in a test, yet a 30 s outage is ridden out.</summary>
+public sealed class PspCluster : PaymentsCluster
+{
+    protected override IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>
+    {
+        ["Psp__StartDelay"] = "00:00:00",
+        ["Psp__MaxAttempts"] = "1000",
+        ["Psp__MaxElapsed"] = "00:00:40",
+        ["Psp__BaseDelay"] = "00:00:00.100",
+        ["Psp__MaxDelay"] = "00:00:02",
+        ["Psp__AttemptTimeout"] = "00:00:01",
+        ["Psp__PendingCheck"] = "00:00:05",
+    };
+}
+
+[CollectionDefinition(Name)]
+public sealed class PspCollection : ICollectionFixture<PspCluster>
+{
+    public const string Name = "psp";
 }

@@ -51,17 +51,30 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>A gateway process (<c>dotnet FinCore.Gateway.dll</c>) for the cluster; <see cref="HttpPort"/> is its API port.</summary>
-    public static SiloProcess StartGateway(string postgres, string clusterId, string secret, string adminToken)
+    public static SiloProcess StartGateway(string postgres, string clusterId, string secret, string adminToken, int? port = null, string pspSecret = "")
     {
-        var httpPort = FreePort.Next();
+        var httpPort = port ?? FreePort.Next();
         return Launch(Repo.Built("Gateway", "FinCore.Gateway.dll"), new Dictionary<string, string>
         {
+            ["FINCORE_PSP_SECRET"] = pspSecret,
             ["FINCORE_POSTGRES"] = postgres,
             ["FINCORE_CLUSTER_ID"] = clusterId,
             ["FINCORE_CLUSTER_SECRET"] = secret,
             ["FINCORE_ADMIN_TOKEN"] = adminToken,
             ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+        }, 0, httpPort);
+    }
+
+    /// <summary>The PSP sandbox process; its callbacks go to <paramref name="callbackUrl"/>.</summary>
+    public static SiloProcess StartPsp(string pspSecret, string callbackUrl)
+    {
+        var httpPort = FreePort.Next();
+        return Launch(Repo.Built("PspSandbox", "FinCore.PspSandbox.dll"), new Dictionary<string, string>
+        {
+            ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
+            ["FINCORE_PSP_SECRET"] = pspSecret,
+            ["FINCORE_PSP_CALLBACK_URL"] = callbackUrl,
         }, 0, httpPort);
     }
 

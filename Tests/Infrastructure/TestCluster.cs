@@ -31,13 +31,17 @@ public sealed class TestCluster : IAsyncDisposable
 
     public List<SiloProcess> Silos { get; } = [];
 
-    public static async Task<TestCluster> StartAsync(PostgresServer server, int silos, string? postgres = null, string? clusterId = null)
+    /// <summary>Environment every silo of this cluster starts with.</summary>
+    public IReadOnlyDictionary<string, string>? SiloEnvironment { get; private set; }
+
+    public static async Task<TestCluster> StartAsync(PostgresServer server, int silos, string? postgres = null, string? clusterId = null,
+        IReadOnlyDictionary<string, string>? env = null)
     {
         postgres ??= await server.CreateDatabaseAsync();
         clusterId ??= "test-" + Guid.NewGuid().ToString("N")[..8];
         var secret = "secret-" + Guid.NewGuid().ToString("N");
         var services = CreateClientServices(postgres, clusterId, secret);
-        var cluster = new TestCluster(postgres, clusterId, secret, services);
+        var cluster = new TestCluster(postgres, clusterId, secret, services) { SiloEnvironment = env };
         // The first silo creates the schema; the rest start together.
         await cluster.AddSilosAsync(1);
         if (silos > 1)
@@ -66,7 +70,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Starts silos and waits until each is Active.</summary>
     public async Task<List<SiloProcess>> AddSilosAsync(int count, IReadOnlyDictionary<string, string>? env = null)
     {
-        var started = Enumerable.Range(0, count).Select(_ => SiloProcess.Start(Postgres, ClusterId, Secret, env)).ToList();
+        var started = Enumerable.Range(0, count).Select(_ => SiloProcess.Start(Postgres, ClusterId, Secret, env ?? SiloEnvironment)).ToList();
         Silos.AddRange(started);
         foreach (var silo in started)
         {

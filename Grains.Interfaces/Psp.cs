@@ -1,0 +1,41 @@
+using FinCore.Runtime;
+
+namespace FinCore.Grains;
+
+/// <summary>What FinCore asks the PSP to capture. The charge id is the PSP idempotency key.</summary>
+public sealed record PspPayment(string TenantId, string ChargeId, long Amount, string Currency, string PaymentMethod);
+
+/// <summary>A PSP's final answer for a payment: <c>captured</c> or <c>declined</c>.</summary>
+public sealed record PspOutcome(string Status, string? Reference, string? DeclineCode);
+
+/// <summary>Drives one charge through the PSP: one attempt per turn, the next one scheduled by a durable reminder
+/// (exponential backoff, full jitter), bounded by attempts and elapsed time; then the dead-letter path.</summary>
+[GrainType("psp-retry")]
+public interface IPspRetryGrain : IGrainWithStringKey
+{
+    /// <summary>Starts processing (idempotent: a second call changes nothing).</summary>
+    [Idempotent]
+    Task Begin(PspPayment payment);
+
+    /// <summary>Starts again after a dead letter (operator retry).</summary>
+    [Idempotent]
+    Task Restart();
+}
+
+/// <summary>One dead-lettered charge as operators see it.</summary>
+public sealed record DeadLetter(string TenantId, string ChargeId, int Attempts, string LastError, DateTime At);
+
+/// <summary>Receives charges whose retries are exhausted: raises the alert (metric, warning log) and lets operators
+/// retry or discard them.</summary>
+[GrainType("dead-letters")]
+public interface IDeadLetterGrain : IGrainWithStringKey
+{
+    [Idempotent]
+    Task Add(DeadLetter entry);
+
+    [Idempotent]
+    Task Remove(string tenantId, string chargeId);
+
+    [Idempotent]
+    Task<int> Count();
+}

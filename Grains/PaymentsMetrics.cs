@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+
+namespace FinCore.Grains;
+
+/// <summary>The payment instruments (OpenTelemetry <see cref="Meter"/> "FinCore.Payments").</summary>
+public static class PaymentsMetrics
+{
+    public static readonly Meter Meter = new("FinCore.Payments");
+    private static readonly Counter<long> DeadLetteredTotal = Meter.CreateCounter<long>("fincore.dead_letters.added", description: "Charges dead-lettered (alert)");
+    private static readonly Counter<long> PspOutcomes = Meter.CreateCounter<long>("fincore.psp.outcomes", description: "PSP call outcomes by kind");
+    private static readonly Histogram<double> PspLatency = Meter.CreateHistogram<double>("fincore.psp.duration", "ms", "PSP call latency");
+    private static readonly Counter<long> Retries = Meter.CreateCounter<long>("fincore.psp.retries", description: "PSP attempts scheduled after a retryable outcome");
+    private static long s_deadLetters;
+
+    static PaymentsMetrics() => Meter.CreateObservableGauge("fincore.dead_letters.size", () => Interlocked.Read(ref s_deadLetters), description: "Charges waiting in the dead-letter set");
+
+    public static long DeadLetterSize => Interlocked.Read(ref s_deadLetters);
+
+    public static void DeadLettered(int size)
+    {
+        DeadLetteredTotal.Add(1);
+        SetDeadLetters(size);
+    }
+
+    public static void SetDeadLetters(int size) => Interlocked.Exchange(ref s_deadLetters, size);
+
+    public static void PspCall(string outcome, double ms)
+    {
+        PspOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        PspLatency.Record(ms, new KeyValuePair<string, object?>("outcome", outcome));
+    }
+
+    public static void Retry() => Retries.Add(1);
+}

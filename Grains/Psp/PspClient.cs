@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace FinCore.Grains.Psp;
+
+public enum PspResultKind
+{
+    Captured,
+    Declined,
+    Pending,
+    /// <summary>Certainly not captured by this request (5xx, 429, refused, circuit open): safe to send again.</summary>
+    Retryable,
+    /// <summary>Sent, no answer (timeout, connection lost): the PSP may have captured. Ask before sending again.</summary>
+    Unknown,
+    /// <summary>A query found no payment under the key.</summary>
+    NotFound,
+}
+
+public sealed record PspCallResult(PspResultKind Kind, string? Reference = null, string? DeclineCode = null, string? Error = null);
+
+/// <summary>Calls the PSP through a Polly pipeline: a per-attempt timeout inside a circuit breaker, so a PSP outage
+/// stops costing a timeout per charge once the breaker opens.</summary>
+public sealed class PspClient
+{
+    private readonly HttpClient _http;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly bool _configured;
+
+    public PspClient(HttpClient http, IOptions<PspOptions> options)
+    {
+        _http = http;
+        _configured = Uri.TryCreate(options.Value.Url, UriKind.Absolute, out var url);
+        if (_configured)
+        {
+            _http.BaseAddress = new Uri(url!.ToString().TrimEnd('/') + "/");
+        }
+
+        _http.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's timeout rules
+        _pipeline = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 20,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = TimeSpan.FromSeconds(2),
+                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutRejectedException>().Handle<PspUnavailableException>(),
+            })
+            .AddTimeout(options.Value.AttemptTimeout)
+            .Build();
+    }
+
+    public Task<PspCallResult> ChargeAsync(PspPayment payment, CancellationToken ct) => SendAsync(() =>
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/payments")
+        {
+            Content = JsonContent.Create(new { amount = payment.Amount, currency = payment.Currency, payment_method = payment.PaymentMethod }),
+        };
+        request.Headers.Add("Idempotency-Key", payment.ChargeId);
+        return request;
+    }, ct);
+
+    public Task<PspCallResult> QueryAsync(string chargeId, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "v1/payments/" + Uri.EscapeDataString(chargeId)), ct);
+
+    private async Task<PspCallResult> SendAsync(Func<HttpRequestMessage> build, CancellationToken ct)
+    {
+        if (!_configured)
+        {
+            return new PspCallResult(PspResultKind.Retryable, Error: "FINCORE_PSP_URL is not configured on this silo");
+        }
+
+        var sent = false;
+        try
+        {
+            return await _pipeline.ExecuteAsync(async token =>
+            {
+                using var request = build();
+                sent = true;
+                using var response = await _http.SendAsync(request, token);
+                if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    throw new PspUnavailableException($"PSP answered {(int)response.StatusCode}");
+                }
+
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return new PspCallResult(PspResultKind.NotFound);
+                }
+
+                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(token));
+                var root = doc.RootElement;
+                var reference = root.TryGetProperty("reference", out var r) ? r.GetString() : null;
+                var status = root.TryGetProperty("status", out var s) ? s.GetString() : null;
+                return status switch
+                {
+                    "captured" => new PspCallResult(PspResultKind.Captured, reference),
+                    "declined" => new PspCallResult(PspResultKind.Declined, reference, root.TryGetProperty("decline_code", out var d) ? d.GetString() : "card_declined"),
+                    "pending" => new PspCallResult(PspResultKind.Pending, reference),
+                    _ => new PspCallResult(PspResultKind.Retryable, Error: $"PSP answered {(int)response.StatusCode} with status '{status}'"),
+                };
+            }, ct);
+        }
+        catch (BrokenCircuitException)
+        {
+            return new PspCallResult(PspResultKind.Retryable, Error: "PSP circuit open");
+        }
+        catch (PspUnavailableException e)
+        {
+            return new PspCallResult(PspResultKind.Retryable, Error: e.Message);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return new PspCallResult(PspResultKind.Unknown, Error: "PSP did not answer in time");
+        }
+        catch (HttpRequestException e) when (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+        {
+            return new PspCallResult(PspResultKind.Retryable, Error: "PSP refused the connection");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
+        {
+            return new PspCallResult(sent ? PspResultKind.Unknown : PspResultKind.Retryable, Error: $"PSP call failed: {e.Message}");
+        }
+    }
+
+    private sealed class PspUnavailableException(string message) : Exception(message);
+}

@@ -1,0 +1,36 @@
+namespace FinCore.Grains.Psp;
+
+/// <summary>The PSP client and retry policy (configuration section <c>Psp</c>; URL from <c>FINCORE_PSP_URL</c>).</summary>
+public sealed class PspOptions
+{
+    public string Url { get; set; } = "";
+
+    /// <summary>How long after acceptance the first attempt goes out (a window in which the charge can still be
+    /// canceled). Default 0.</summary>
+    public TimeSpan StartDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>One attempt may take this long; then its outcome is unknown and is asked for before a re-send. Default 2 s.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Most attempts before the dead-letter path. Default 20.</summary>
+    public int MaxAttempts { get; set; } = 20;
+
+    /// <summary>Longest a charge keeps being retried. Default 10 minutes.</summary>
+    public TimeSpan MaxElapsed { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Backoff: attempt n waits a random time in [0, min(MaxDelay, BaseDelay·2ⁿ)] (full jitter). Default 200 ms.</summary>
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Backoff cap. Default 30 s.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A pending (asynchronous) payment is asked for after this if no callback came. Default 10 s.</summary>
+    public TimeSpan PendingCheck { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The delay before attempt <paramref name="attempt"/> (1-based), full jitter.</summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(MaxDelay.TotalMilliseconds, BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
+        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FinCore.PspSandbox;
+
+// A simulated external PSP: idempotent by key, a key captured at most once, latency and failures on demand,
+// signed asynchronous callbacks, and a ledger to check it all against.
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+var config = builder.Configuration;
+var port = int.TryParse(config["FINCORE_HTTP_PORT"], out var p) ? p : 8090;
+var secret = config["FINCORE_PSP_SECRET"] ?? "";
+var callbackUrl = config["FINCORE_PSP_CALLBACK_URL"];
+if (secret.Length < 16)
+{
+    await Console.Error.WriteLineAsync("fincore-psp-sandbox: FINCORE_PSP_SECRET must be set (16+ characters): it signs callbacks.");
+    return 2;
+}
+
+builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+builder.Services.AddHttpClient("callbacks", c => c.Timeout = TimeSpan.FromSeconds(5));
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+var app = builder.Build();
+
+var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+var ledger = new Ledger();
+var faults = new Faults();
+var random = new Random();
+var randomLock = new object();
+double Roll()
+{
+    lock (randomLock)
+    {
+        return random.NextDouble();
+    }
+}
+
+var callbacks = app.Services.GetRequiredService<IHttpClientFactory>();
+
+app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
+
+app.MapPost("/v1/payments", async (HttpContext http) =>
+{
+    var f = faults;
+    if (f.Outage)
+    {
+        return Results.Json(new { error = "outage" }, json, statusCode: 503);
+    }
+
+    var key = http.Request.Headers["Idempotency-Key"].ToString();
+    if (key.Length is 0 or > 255)
+    {
+        return Results.Json(new { error = "Idempotency-Key is required" }, json, statusCode: 400);
+    }
+
+    long amount;
+    string currency;
+    try
+    {
+        using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+        amount = doc.RootElement.GetProperty("amount").GetInt64();
+        currency = doc.RootElement.GetProperty("currency").GetString() ?? "";
+        _ = doc.RootElement.GetProperty("payment_method").GetString();
+    }
+    catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+    {
+        return Results.Json(new { error = "body needs amount, currency, payment_method" }, json, statusCode: 400);
+    }
+
+    TimeSpan latency;
+    lock (randomLock)
+    {
+        latency = f.DrawLatency(random);
+    }
+
+    await Task.Delay(latency, http.RequestAborted);
+    if (ledger.Find(key) is null && Roll() < f.ErrorRate)
+    {
+        return Results.Json(new { error = "internal_error" }, json, statusCode: 500); // nothing recorded: safe to retry
+    }
+
+    var (payment, repeat) = ledger.GetOrCreate(key, () => new Ledger.Payment
+    {
+        Key = key, Reference = "psp_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant(), Amount = amount, Currency = currency,
+    });
+    if (!repeat)
+    {
+        if (Roll() < f.AsyncRate)
+        {
+            _ = ResolveLaterAsync(payment, f);
+        }
+        else if (Roll() < f.DeclineRate)
+        {
+            ledger.Decline(payment, Roll() < 0.5 ? "card_declined" : "insufficient_funds");
+        }
+        else
+        {
+            ledger.Capture(payment);
+        }
+
+        if (Roll() < f.TimeoutRate)
+        {
+            // Decided and recorded, but the answer never arrives: the caller times out not knowing.
+            await Task.Delay(Timeout.InfiniteTimeSpan, http.RequestAborted);
+        }
+    }
+
+    return Outcome(payment);
+});
+
+app.MapGet("/v1/payments/{key}", (string key) => ledger.Find(key) is { } payment ? Outcome(payment) : Results.Json(new { error = "not_found" }, json, statusCode: 404));
+
+app.MapPut("/admin/faults", async (HttpContext http) =>
+{
+    Faults? next;
+    try
+    {
+        next = await JsonSerializer.DeserializeAsync<Faults>(http.Request.Body, json, http.RequestAborted);
+    }
+    catch (JsonException e)
+    {
+        return Results.Json(new { error = e.Message }, json, statusCode: 400);
+    }
+
+    if (next is null || next.Validate() is { } problem)
+    {
+        return Results.Json(new { error = next?.Validate() ?? "body required" }, json, statusCode: 400);
+    }
+
+    faults = next;
+    return Results.Json(faults, json);
+});
+
+app.MapGet("/admin/faults", () => Results.Json(faults, json));
+
+app.MapGet("/admin/ledger", () =>
+{
+    var all = ledger.All.ToList();
+    return Results.Json(new
+    {
+        captures = all.Where(x => x.Status == "captured").OrderBy(x => x.CapturedAt).Select(x => new
+        {
+            idempotency_key = x.Key, reference = x.Reference, amount = x.Amount, currency = x.Currency, captured_at = x.CapturedAt, duplicates = x.Duplicates,
+        }),
+        totals = new
+        {
+            payments = all.Count,
+            captured = all.Count(x => x.Status == "captured"),
+            declined = all.Count(x => x.Status == "declined"),
+            pending = all.Count(x => x.Status == "pending"),
+            duplicates = all.Sum(x => x.Duplicates),
+            double_captures = all.Count(x => x.Captures > 1),
+        },
+    }, json);
+});
+
+await app.RunAsync();
+return 0;
+
+IResult Outcome(Ledger.Payment payment) => payment.Status == "pending"
+    ? Results.Json(new { reference = payment.Reference, status = "pending" }, json, statusCode: 202)
+    : Results.Json(new { reference = payment.Reference, status = payment.Status, decline_code = payment.DeclineCode }, json);
+
+async Task ResolveLaterAsync(Ledger.Payment payment, Faults f)
+{
+    await Task.Delay(TimeSpan.FromMilliseconds(100 + 400 * Roll()));
+    if (Roll() < f.DeclineRate)
+    {
+        ledger.Decline(payment, "card_declined");
+    }
+    else
+    {
+        ledger.Capture(payment);
+    }
+
+    if (string.IsNullOrEmpty(callbackUrl))
+    {
+        return;
+    }
+
+    var body = JsonSerializer.Serialize(new { idempotency_key = payment.Key, reference = payment.Reference, status = payment.Status, decline_code = payment.DeclineCode }, json);
+    for (var attempt = 0; attempt < 5; attempt++)
+    {
+        try
+        {
+            var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var mac = Convert.ToHexString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{t}.{body}"))).ToLowerInvariant();
+            using var request = new HttpRequestMessage(HttpMethod.Post, callbackUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Psp-Signature", $"t={t},v1={mac}");
+            using var response = await callbacks.CreateClient("callbacks").SendAsync(request);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1 << attempt));
+    }
+}
