@@ -29,11 +29,19 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
     private async Task<JsonElement> WaitForAsync(string key, string id, string status, TimeSpan? timeout = null)
     {
         JsonElement charge = default;
-        await Poll.UntilAsync(async () =>
+        try
         {
-            charge = (await fincore.Http.GetAsync($"/v1/charges/{id}", key)).Json;
-            return charge.GetProperty("status").GetString() == status;
-        }, timeout ?? Patience, $"charge {id} to be {status}", intervalMs: 100);
+            await Poll.UntilAsync(async () =>
+            {
+                charge = (await fincore.Http.GetAsync($"/v1/charges/{id}", key)).Json;
+                return charge.GetProperty("status").GetString() == status;
+            }, timeout ?? Patience, $"charge {id} to be {status}", intervalMs: 100);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last seen: {charge}", e);
+        }
+
         return charge;
     }
 
@@ -75,7 +83,7 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
     [Fact]
     public async Task Charges_acknowledged_during_a_30_s_psp_outage_all_succeed_after_it_each_captured_once()
     {
-        var (_, key) = await fincore.CreateTenantAsync();
+        var (_, key) = await fincore.CreateTenantAsync(limits: new { velocity_per_payment_method = 1000 });
         await SetFaultsAsync(new { outage = true });
         var ids = new List<string>();
         var outage = System.Diagnostics.Stopwatch.StartNew();
