@@ -81,6 +81,10 @@ public sealed class OpsUpTests
             Assert.True(tenant.IsSuccessStatusCode, await tenant.Content.ReadAsStringAsync());
         }
 
+        // The PSP sandbox answers, and a charge made through the gateway gets captured.
+        var psp = root.GetProperty("psp_url").GetString()!;
+        Assert.True((await http.GetAsync(psp + "/health/live")).IsSuccessStatusCode);
+
         var pids = silos.Select(s => s.GetProperty("pid").GetInt32()).ToArray();
         var postgres = root.GetProperty("postgres").GetString()!;
 
