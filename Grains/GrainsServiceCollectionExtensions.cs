@@ -1,5 +1,6 @@
 using FinCore.Grains.Audit;
 using FinCore.Grains.Psp;
+using FinCore.Grains.Webhooks;
 using FinCore.Grains.Storage;
 using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.Configuration;
@@ -16,6 +17,8 @@ public static class GrainsServiceCollectionExtensions
         services.AddHostedService<AuditSealer>();
         services.AddOptions<PspOptions>().Bind(config.GetSection("Psp")).Configure(o => o.Url = config["FINCORE_PSP_URL"] ?? o.Url);
         services.AddHttpClient<PspClient>();
+        services.AddOptions<WebhookOptions>().Bind(config.GetSection("Webhooks"));
+        services.AddHttpClient("webhooks", c => c.Timeout = Timeout.InfiniteTimeSpan);
         return services;
     }
 }

@@ -3,6 +3,7 @@ using FinCore.Gateway.Auth;
 using FinCore.Gateway.Validation;
 using FinCore.Grains;
 using FinCore.Runtime;
+using FinCore.Runtime.Persistence;
 
 namespace FinCore.Gateway.Apis;
 
@@ -13,8 +14,44 @@ internal static class TenantApi
         var api = app.MapGroup("/v1/tenant").RequireTenant().WithTags("Tenant");
         api.MapGet("", GetAsync);
         api.MapPut("/webhook", SetWebhookAsync);
+        app.MapGroup("/v1/webhook-deliveries").RequireTenant().WithTags("Tenant").MapGet("", DeliveriesAsync);
         return api;
     }
+
+    private static async Task<IResult> DeliveriesAsync(HttpContext http, Database database)
+    {
+        var limit = 20;
+        if (http.Request.Query.TryGetValue("limit", out var l) && (!int.TryParse(l, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 100))
+        {
+            return ProblemResults.Invalid(http, "limit", "must be an integer from 1 to 100");
+        }
+
+        await using var cmd = database.DataSource.CreateCommand(
+            "SELECT id, event_id, event_type, url, attempt, status_code, delivered, error, created_at FROM webhook_deliveries WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2");
+        cmd.Parameters.AddWithValue(http.Tenant().TenantId);
+        cmd.Parameters.AddWithValue(limit);
+        var rows = new List<object>();
+        await using var r = await cmd.ExecuteReaderAsync(http.RequestAborted);
+        while (await r.ReadAsync(http.RequestAborted))
+        {
+            rows.Add(new
+            {
+                id = "whd_" + r.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                @object = "webhook_delivery",
+                event_id = r.GetString(1),
+                event_type = r.GetString(2),
+                url = r.GetString(3),
+                attempt = r.GetInt32(4),
+                status_code = r.IsDBNull(5) ? (int?)null : r.GetInt32(5),
+                delivered = r.GetBoolean(6),
+                error = r.IsDBNull(7) ? null : r.GetString(7),
+                created_at = r.GetDateTime(8),
+            });
+        }
+
+        return TypedResults.Json(new { @object = "list", data = rows }, ApiJson.Options);
+    }
+
 
     private static async Task<IResult> GetAsync(HttpContext http, IGrainFactory grains) =>
         TypedResults.Json(Shape(await grains.GetGrain<ITenantGrain>(http.Tenant().TenantId).Get()), ApiJson.Options);

@@ -38,6 +38,9 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
                     while (await silo.GrainFactory.GetGrain<IAuditGrain>(tenant).Seal() > 0 && !stoppingToken.IsCancellationRequested)
                     {
                     }
+
+                    // Sealed events are what webhooks carry: tell the tenant's deliverer (it never blocks sealing).
+                    await silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick();
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

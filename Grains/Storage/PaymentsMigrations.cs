@@ -75,5 +75,20 @@ public sealed class PaymentsMigrations : IMigrationSource
             CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
                 FOR EACH ROW EXECUTE FUNCTION events_append_only();
             """);
+        yield return new Migration("payments/002_webhooks", """
+            ALTER TABLE tenants ADD COLUMN IF NOT EXISTS webhook_since timestamptz;
+            CREATE TABLE IF NOT EXISTS webhook_deliveries (
+                id bigserial PRIMARY KEY,
+                tenant_id text NOT NULL,
+                event_id text NOT NULL,
+                event_type text NOT NULL,
+                url text NOT NULL,
+                attempt integer NOT NULL,
+                status_code integer,
+                delivered boolean NOT NULL,
+                error text,
+                created_at timestamptz NOT NULL DEFAULT now());
+            CREATE INDEX IF NOT EXISTS webhook_deliveries_by_tenant ON webhook_deliveries (tenant_id, id DESC);
+            """);
     }
 }

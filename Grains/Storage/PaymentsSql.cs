@@ -43,8 +43,22 @@ internal static class PaymentsSql
         """, tenantId, keyId, at);
 
     public static StorageCommand SetWebhook(string tenantId, string url, string secret) => new("""
-        UPDATE tenants SET webhook_url = $2::text, webhook_secret = $3::text WHERE id = $1::text AND /*guard*/
+        UPDATE tenants SET webhook_url = $2::text, webhook_secret = $3::text, webhook_since = now() WHERE id = $1::text AND /*guard*/
         """, tenantId, url, secret);
+
+    /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c>.</summary>
+    public const string WebhookEvents = """
+        SELECT e.seq, e.event_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
+        FROM events e JOIN tenants t ON t.id = e.tenant_id
+        WHERE e.tenant_id = $1 AND e.seq > $2 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
+          AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered')
+        ORDER BY e.seq LIMIT $3
+        """;
+
+    public const string LogDelivery = """
+        INSERT INTO webhook_deliveries (tenant_id, event_id, event_type, url, attempt, status_code, delivered, error)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        """;
 
     public const string UnsealedEvents = """
         SELECT id, event_id, charge_id, type, created_at, payload::text FROM events
