@@ -55,6 +55,7 @@ internal static class GatewayApp
         });
 
         var app = builder.Build();
+        app.Services.GetRequiredService<FinCore.Runtime.Telemetry.PrometheusMetrics>(); // listen from the start
         app.UseRequestIds();
         app.UseExceptionHandler();
         app.UseStatusCodePages(async ctx =>

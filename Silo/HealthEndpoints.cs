@@ -10,6 +10,7 @@ internal static class HealthEndpoints
     public static void MapSiloHealth(this WebApplication app)
     {
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+        app.MapGet("/metrics", (FinCore.Runtime.Telemetry.PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/health/ready", async (SiloHost silo, Database db, CancellationToken ct) =>
         {
             var databaseOk = false;

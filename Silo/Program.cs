@@ -17,6 +17,7 @@ try
     builder.AddFinCoreSilo(typeof(ChargeGrain).Assembly);
     builder.Services.AddFinCorePayments(builder.Configuration);
     var app = builder.Build();
+    app.Services.GetRequiredService<FinCore.Runtime.Telemetry.PrometheusMetrics>(); // listen from the start
     app.MapSiloHealth();
     await app.RunAsync();
     return 0;

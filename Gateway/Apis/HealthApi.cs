@@ -10,6 +10,7 @@ internal static class HealthApi
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
+        app.MapGet("/metrics", (FinCore.Runtime.Telemetry.PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8")).WithTags("Health");
         app.MapGet("/health/ready", async (Database db, IClusterClient cluster, CancellationToken ct) =>
         {
             var databaseOk = false;

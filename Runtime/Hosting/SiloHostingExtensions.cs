@@ -79,6 +79,7 @@ public static class SiloHostingExtensions
             services.AddSingleton(new GrainAssembly(assembly));
         }
 
+        services.AddSingleton<Telemetry.PrometheusMetrics>();
         services.AddSingleton<SiloHost>();
         services.AddHostedService(sp => sp.GetRequiredService<SiloHost>());
         services.AddSingleton(sp => sp.GetRequiredService<SiloHost>().GrainFactory);
@@ -104,6 +105,7 @@ public static class SiloHostingExtensions
     {
         AddClusterOptions(services, config);
         AddSubsystemOptions(services, config);
+        services.AddSingleton<Telemetry.PrometheusMetrics>();
         services.AddSingleton<ClusterClient>();
         services.AddSingleton<IClusterClient>(sp => sp.GetRequiredService<ClusterClient>());
         services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<ClusterClient>());

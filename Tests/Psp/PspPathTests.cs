@@ -21,6 +21,25 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>A metric summed over every running silo's /metrics.</summary>
+    private async Task<double> MetricSumAsync(string name)
+    {
+        double sum = 0;
+        using var http = new HttpClient();
+        foreach (var silo in fincore.Cluster.Silos.Where(s => !s.HasExited))
+        {
+            foreach (var line in (await http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/metrics")).Split('\n'))
+            {
+                if (line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
+                {
+                    sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return sum;
+    }
+
     private async Task<JsonElement> LedgerAsync() => JsonDocument.Parse(await fincore.PspHttp.GetStringAsync("/admin/ledger")).RootElement;
 
     private static int CapturesOf(JsonElement ledger, string chargeId) =>
@@ -124,6 +143,8 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         var list = await fincore.Http.GetAsync("/admin/v1/dead-letters", PaymentsCluster.AdminToken);
         Assert.Contains(list.Json.GetProperty("data").EnumerateArray(), d => d.GetProperty("charge_id").GetString() == retried);
         Assert.Contains("ALERT charge " + retried, fincore.Cluster.Logs(), StringComparison.Ordinal);
+        Assert.True(await MetricSumAsync("fincore_dead_letters_added_total") >= 2, "the dead-letter alert metric did not move");
+        Assert.True(await MetricSumAsync("fincore_dead_letters_size") >= 2);
         var trail = (await fincore.Http.GetAsync($"/v1/charges/{retried}/events", key)).Json.GetProperty("data");
         Assert.Contains(trail.EnumerateArray(), e => e.GetProperty("type").GetString() == "charge.dead_lettered");
 
