@@ -15,12 +15,7 @@ internal static class GatewayApp
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Configuration.AddFinCoreConfiguration(args);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        });
+        builder.Logging.AddFinCoreConsole();
         var config = builder.Configuration;
         var options = new GatewayOptions
         {

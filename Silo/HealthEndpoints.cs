@@ -13,18 +13,7 @@ internal static class HealthEndpoints
         app.MapGet("/metrics", (FinCore.Runtime.Telemetry.PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/health/ready", async (SiloHost silo, Database db, CancellationToken ct) =>
         {
-            var databaseOk = false;
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(TimeSpan.FromSeconds(2));
-                await using var cmd = db.DataSource.CreateCommand("SELECT 1");
-                databaseOk = await cmd.ExecuteScalarAsync(timeout.Token) is not null;
-            }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException)
-            {
-                databaseOk = false;
-            }
+            var databaseOk = await db.PingAsync(TimeSpan.FromSeconds(2), ct);
 
             var body = new
             {

@@ -8,12 +8,7 @@ try
 {
     var builder = WebApplication.CreateSlimBuilder(args);
     builder.Configuration.AddFinCoreConfiguration(args);
-    builder.Logging.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-        o.UseUtcTimestamp = true;
-    });
+    builder.Logging.AddFinCoreConsole();
     builder.AddFinCoreSilo(typeof(ChargeGrain).Assembly);
     builder.Services.AddFinCorePayments(builder.Configuration);
     var app = builder.Build();

@@ -13,17 +13,7 @@ internal static class HealthApi
         app.MapGet("/metrics", (FinCore.Runtime.Telemetry.PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8")).WithTags("Health");
         app.MapGet("/health/ready", async (Database db, IClusterClient cluster, CancellationToken ct) =>
         {
-            var databaseOk = false;
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(TimeSpan.FromSeconds(2));
-                await using var cmd = db.DataSource.CreateCommand("SELECT 1");
-                databaseOk = await cmd.ExecuteScalarAsync(timeout.Token) is not null;
-            }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException)
-            {
-            }
+            var databaseOk = await db.PingAsync(TimeSpan.FromSeconds(2), ct);
 
             var active = cluster.View.Silos.Count(s => s.Status == SiloStatus.Active);
             var body = new { status = databaseOk && active > 0 ? "ready" : "not_ready", database = databaseOk ? "ok" : "unreachable", active_silos = active };

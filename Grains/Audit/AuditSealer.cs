@@ -14,7 +14,7 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await NextTickAsync(timer, stoppingToken))
         {
             if (silo.Status != Runtime.Membership.SiloStatus.Active)
             {
@@ -51,6 +51,18 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
             {
                 SealFailed(logger, e.Message);
             }
+        }
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false; // stopping (or the host never started): end quietly
         }
     }
 

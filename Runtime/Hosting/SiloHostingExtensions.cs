@@ -52,6 +52,14 @@ public static class SiloHostingExtensions
         configuration.AddCommandLine(args, SwitchMappings.ToDictionary(k => k.Key, k => k.Value));
     }
 
+    /// <summary>One-line console logs with UTC timestamps, the same in every FinCore process.</summary>
+    public static ILoggingBuilder AddFinCoreConsole(this ILoggingBuilder logging) => logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+        o.UseUtcTimestamp = true;
+    });
+
     /// <summary>Makes this web application a silo hosting the grains of <paramref name="grainAssemblies"/>.</summary>
     public static WebApplicationBuilder AddFinCoreSilo(this WebApplicationBuilder builder, params Assembly[] grainAssemblies)
     {

@@ -97,5 +97,21 @@ public sealed class Database : IAsyncDisposable
         await tx.CommitAsync(cancellationToken);
     }
 
+    /// <summary>True when the database answers a trivial query within <paramref name="timeout"/> (health checks).</summary>
+    public async Task<bool> PingAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(timeout);
+            await using var cmd = DataSource.CreateCommand("SELECT 1");
+            return await cmd.ExecuteScalarAsync(cts.Token) is not null;
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }

@@ -18,7 +18,7 @@ public sealed class OpsUpTests
         {
             File.SetUnixFileMode(state, (UnixFileMode)0x1ED);
         }
-        var basePort = FreePort.Next() / 100 * 100 % 50000 + 10000;
+        var basePort = FreePort.Block(40); // PostgreSQL, gateway, sandbox, silo ports: all derived from the base
         try
         {
             var first = await RunOnceAsync(state, basePort);
