@@ -25,12 +25,12 @@ public sealed class OpsUpTests
             var second = await RunOnceAsync(state, basePort);
             Assert.Equal(first.Postgres, second.Postgres);
 
-            // The second run found the first run's cluster in the same database: two silos from each run.
+            // The second run found the first run's cluster in the same database: three silos from each run (two, and one added).
             await Shell.RunAsync(Repo.Ops("pg"), "start", Path.Combine(state, "pg"), basePort.ToString());
             await using var conn = new NpgsqlConnection(first.Postgres);
             await conn.OpenAsync();
             await using var cmd = new NpgsqlCommand("SELECT count(*) FROM fc_silos WHERE cluster_id = 'local' AND status = 4", conn);
-            Assert.Equal(4L, await cmd.ExecuteScalarAsync());
+            Assert.Equal(6L, await cmd.ExecuteScalarAsync());
         }
         finally
         {
@@ -84,6 +84,15 @@ public sealed class OpsUpTests
         // The PSP sandbox answers, and a charge made through the gateway gets captured.
         var psp = root.GetProperty("psp_url").GetString()!;
         Assert.True((await http.GetAsync(psp + "/health/live")).IsSuccessStatusCode);
+
+        // Operators grow and shrink the cluster with ops/silo.
+        var added = await Shell.RunAsync(Repo.Ops("silo"), "add", "--state-dir", state);
+        Assert.Contains("is Active", added, StringComparison.Ordinal);
+        var listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
+        Assert.Equal(3, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
+        Assert.Contains("drained", await Shell.RunAsync(Repo.Ops("silo"), "drain", "silo-2", "--state-dir", state), StringComparison.Ordinal);
+        listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
+        Assert.Equal(2, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
 
         var pids = silos.Select(s => s.GetProperty("pid").GetInt32()).ToArray();
         var postgres = root.GetProperty("postgres").GetString()!;
