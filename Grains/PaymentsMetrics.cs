@@ -14,8 +14,6 @@ public static class PaymentsMetrics
 
     static PaymentsMetrics() => Meter.CreateObservableGauge("fincore.dead_letters.size", () => Interlocked.Read(ref s_deadLetters), description: "Charges waiting in the dead-letter set");
 
-    public static long DeadLetterSize => Interlocked.Read(ref s_deadLetters);
-
     public static void DeadLettered(int size)
     {
         DeadLetteredTotal.Add(1);

@@ -23,24 +23,29 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
 
             try
             {
-                var tenants = new List<string>();
-                await using (var cmd = database.DataSource.CreateCommand("SELECT DISTINCT tenant_id FROM events WHERE seq IS NULL"))
+                var tenants = new List<(string Id, bool HasWebhook)>();
+                await using (var cmd = database.DataSource.CreateCommand(
+                    "SELECT DISTINCT e.tenant_id, t.webhook_url IS NOT NULL FROM events e JOIN tenants t ON t.id = e.tenant_id WHERE e.seq IS NULL"))
                 await using (var r = await cmd.ExecuteReaderAsync(stoppingToken))
                 {
                     while (await r.ReadAsync(stoppingToken))
                     {
-                        tenants.Add(r.GetString(0));
+                        tenants.Add((r.GetString(0), r.GetBoolean(1)));
                     }
                 }
 
-                foreach (var tenant in tenants.Where(silo.OwnsLocally<IAuditGrain>))
+                foreach (var (tenant, hasWebhook) in tenants.Where(t => silo.OwnsLocally<IAuditGrain>(t.Id)))
                 {
                     while (await silo.GrainFactory.GetGrain<IAuditGrain>(tenant).Seal() > 0 && !stoppingToken.IsCancellationRequested)
                     {
                     }
 
-                    // Sealed events are what webhooks carry: tell the tenant's deliverer (it never blocks sealing).
-                    await silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick();
+                    // Sealed events are what webhooks carry: tell the tenant's deliverer, when it has an endpoint
+                    // (otherwise every tenant would cost a reminder write each second).
+                    if (hasWebhook)
+                    {
+                        await silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick();
+                    }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

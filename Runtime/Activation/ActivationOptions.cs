@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace FinCore.Runtime.Activation;
 
 /// <summary>Activation lifetime.</summary>
@@ -13,8 +11,4 @@ public sealed class ActivationOptions
 
     /// <summary>Longest <c>OnActivateAsync</c>/<c>OnDeactivateAsync</c> may take. Default 10 seconds.</summary>
     public TimeSpan LifecycleTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Activations per silo before the oldest idle ones are collected early. Default 1,000,000.</summary>
-    [Range(1000, int.MaxValue)]
-    public int MaxActivations { get; set; } = 1_000_000;
 }

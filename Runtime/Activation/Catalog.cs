@@ -10,8 +10,6 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
 
     public int Count => _activations.Count;
 
-    public ICollection<ActivationData> Activations => _activations.Values;
-
     public void StartCollector()
     {
         var quantum = runtime.ActivationOptions.CollectionQuantum;

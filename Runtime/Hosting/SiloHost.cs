@@ -69,14 +69,10 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
         _runtime.Reminders = new ReminderService(new ReminderTable(database.DataSource, cluster.Value.ClusterId), _runtime,
             reminders.Value, loggers.CreateLogger<ReminderService>());
         _runtime.Membership.ViewChanged += OnViewChanged;
-        GrainTypes = classes.Classes.Keys.Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>This silo's id: address, port and start generation.</summary>
     public string SiloId => _runtime.LocalSiloId;
-
-    /// <summary>Grain types this silo can host.</summary>
-    public IReadOnlyList<string> GrainTypes { get; }
 
     /// <summary>This silo's membership status.</summary>
     public SiloStatus Status => _runtime.Membership.Status;

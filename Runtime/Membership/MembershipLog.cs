@@ -23,7 +23,4 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = (int)RuntimeEventId.SelfDeclaredDead, Level = LogLevel.Critical,
         Message = "This silo ({SiloId}) is marked Dead in the membership table; stopping")]
     public static partial void SelfDead(ILogger logger, string siloId);
-
-    [LoggerMessage(EventId = (int)RuntimeEventId.ProbeFailed, Level = LogLevel.Information, Message = "Probe of silo {SiloId} failed: {Reason}")]
-    public static partial void ProbeFailed(ILogger logger, string siloId, string reason);
 }
