@@ -36,7 +36,12 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
 
                 foreach (var (tenant, hasWebhook) in tenants.Where(t => silo.OwnsLocally<IAuditGrain>(t.Id)))
                 {
-                    while (await silo.GrainFactory.GetGrain<IAuditGrain>(tenant).Seal() > 0 && !stoppingToken.IsCancellationRequested)
+                    if (silo.Status != Runtime.Membership.SiloStatus.Active)
+                    {
+                        break; // leaving: the next owner seals
+                    }
+
+                    while (await UnlessStopping(silo.GrainFactory.GetGrain<IAuditGrain>(tenant).Seal(), stoppingToken) > 0)
                     {
                     }
 
@@ -44,7 +49,7 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
                     // (otherwise every tenant would cost a reminder write each second).
                     if (hasWebhook)
                     {
-                        await silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick();
+                        await UnlessStopping(silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick(), stoppingToken);
                     }
                 }
             }
@@ -57,6 +62,21 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
                 SealFailed(logger, e.Message);
             }
         }
+    }
+
+    /// <summary>Stops waiting for a grain call when the silo stops: once this silo has left the ring the call would
+    /// wait for a new owner up to the call timeout, holding up the shutdown.</summary>
+    private static async Task UnlessStopping(Task call, CancellationToken ct)
+    {
+        await Task.WhenAny(call, Task.Delay(Timeout.Infinite, ct));
+        ct.ThrowIfCancellationRequested();
+        await call;
+    }
+
+    private static async Task<int> UnlessStopping(Task<int> call, CancellationToken ct)
+    {
+        await UnlessStopping((Task)call, ct);
+        return await call;
     }
 
     private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken ct)
