@@ -1,0 +1,279 @@
+using System.CommandLine;
+using FinCore.LoadGen.Engine;
+using FinCore.LoadGen.Metrics;
+using FinCore.LoadGen.Plans;
+using FinCore.LoadGen.Reports;
+using FinCore.LoadGen.Thresholds;
+using FinCore.LoadGen.Workloads;
+
+namespace FinCore.LoadGen.Cli;
+
+/// <summary>The command line: <c>run</c> (a plan, a profile or a constant rate) and <c>stress</c> (find the breaking point).</summary>
+internal static class Commands
+{
+    private static readonly Option<string> Target = new("--target") { Description = "Base URL of the FinCore gateway, e.g. http://127.0.0.1:55401", Required = true };
+    private static readonly Option<string?> ApiKey = new("--api-key") { Description = "A tenant API key (fc_sk_…): all traffic as that tenant" };
+    private static readonly Option<string?> AdminToken = new("--admin-token") { Description = "The operator token: LoadGen creates --tenants tenants and spreads traffic over them" };
+    private static readonly Option<int> Tenants = new("--tenants") { Description = "Tenants to create with --admin-token", DefaultValueFactory = _ => 20 };
+    private static readonly Option<string> Out = new("--out") { Description = "Directory for report.json, timeline.csv and report.html", DefaultValueFactory = _ => "loadgen-report" };
+    private static readonly Option<double?> Rate = new("--rate") { Description = "Constant arrival rate (requests/s), with --duration" };
+    private static readonly Option<string?> Duration = new("--duration") { Description = "Run length with --rate, e.g. 60s, 10m" };
+    private static readonly Option<string?> PlanFile = new("--plan") { Description = "A plan file: phases of constant rates, linear ramps and pauses (see LoadGen/README.md)" };
+    private static readonly Option<string?> Profile = new("--profile") { Description = "A named plan: baseline, soak, peak, stress or seed" };
+    private static readonly Option<double> Scale = new("--scale") { Description = "Multiply every phase's duration (e.g. 0.05 for a short seed run); rates unchanged", DefaultValueFactory = _ => 1.0 };
+    private static readonly Option<string> MixOption = new("--mix") { Description = "Operation weights: create, get, list, cancel, ping", DefaultValueFactory = _ => "create=80,get=20" };
+    private static readonly Option<int> Connections = new("--connections") { Description = "TCP connections to the target", DefaultValueFactory = _ => 64 };
+    private static readonly Option<int?> Concurrency = new("--concurrency") { Description = "Requests in flight at most (default: connections for HTTP/1.1, 100 per connection for HTTP/2)" };
+    private static readonly Option<bool> Http2 = new("--http2") { Description = "HTTP/2 (prior knowledge on http://), streams multiplexed per connection" };
+    private static readonly Option<string> Warmup = new("--warmup") { Description = "Warm-up at the first phase's rate before measuring, e.g. 10s", DefaultValueFactory = _ => "0s" };
+    private static readonly Option<string[]> ThresholdOption = new("--threshold") { Description = "Pass/fail rule, repeatable: p95<200ms, errors<0.1%, dropped<0.1%, rps>=900, completion_p99<1s", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<bool> AbortOnFail = new("--abort-on-fail") { Description = "Stop the run as soon as a threshold fails (after --abort-grace)" };
+    private static readonly Option<string> AbortGrace = new("--abort-grace") { Description = "Measured time before --abort-on-fail may stop the run", DefaultValueFactory = _ => "5s" };
+    private static readonly Option<bool> TrackCompletion = new("--track-completion") { Description = "Follow each 202 to its terminal status and report 202 → terminal latency" };
+    private static readonly Option<string> PollInterval = new("--poll-interval") { Description = "How often --track-completion reads a pending charge", DefaultValueFactory = _ => "1s" };
+    private static readonly Option<string> CompletionTimeout = new("--completion-timeout") { Description = "How long after the last arrival to wait for charges to become terminal", DefaultValueFactory = _ => "60s" };
+    private static readonly Option<string> Timeout = new("--timeout") { Description = "Per-request timeout", DefaultValueFactory = _ => "30s" };
+    private static readonly Option<string> DropAfter = new("--drop-after") { Description = "Drop (and count) an arrival not sent this long after its intended time", DefaultValueFactory = _ => "5s" };
+    private static readonly Option<string> PingPath = new("--ping-path") { Description = "Path the 'ping' operation GETs", DefaultValueFactory = _ => "/health/live" };
+    private static readonly Option<bool> Quiet = new("--quiet") { Description = "No live progress" };
+
+    private static readonly Option<double> StartRate = new("--start-rate") { Description = "First step's rate", DefaultValueFactory = _ => 100 };
+    private static readonly Option<double> StepRate = new("--step") { Description = "Rate added per step", DefaultValueFactory = _ => 100 };
+    private static readonly Option<double> StepFactor = new("--step-factor") { Description = "Multiply the rate per step instead (e.g. 1.25); overrides --step", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> StepDuration = new("--step-duration") { Description = "Length of each step", DefaultValueFactory = _ => "30s" };
+    private static readonly Option<double> MaxRate = new("--max-rate") { Description = "Stop stepping at this rate", DefaultValueFactory = _ => 20_000 };
+    private static readonly Option<double> MinRate = new("--min-rate") { Description = "Exit non-zero unless the SLOs held at least at this rate", DefaultValueFactory = _ => 0 };
+
+    public static RootCommand Build()
+    {
+        var run = new Command("run", "Drive an open-model load (constant rate, plan or profile) and report.");
+        foreach (var o in Common())
+        {
+            run.Options.Add(o);
+        }
+
+        foreach (Option o in new Option[] { Rate, Duration, PlanFile, Profile, Scale, AbortOnFail, AbortGrace })
+        {
+            run.Options.Add(o);
+        }
+
+        run.SetAction((parse, _) => Execute(parse, stress: false));
+
+        var stress = new Command("stress", "Step the rate up until an SLO (--threshold) fails; report the highest rate at which they all held.");
+        foreach (var o in Common())
+        {
+            stress.Options.Add(o);
+        }
+
+        foreach (Option o in new Option[] { StartRate, StepRate, StepFactor, StepDuration, MaxRate, MinRate })
+        {
+            stress.Options.Add(o);
+        }
+
+        stress.SetAction((parse, _) => Execute(parse, stress: true));
+
+        return new RootCommand("FinCore LoadGen: open-model load against the FinCore HTTP API, coordinated-omission-correct.") { run, stress };
+    }
+
+    private static Option[] Common() =>
+    [
+        Target, ApiKey, AdminToken, Tenants, Out, MixOption, Connections, Concurrency, Http2, Warmup, ThresholdOption,
+        TrackCompletion, PollInterval, CompletionTimeout, Timeout, DropAfter, PingPath, Quiet,
+    ];
+
+    private static async Task<int> Execute(ParseResult parse, bool stress)
+    {
+        RunSettings settings;
+        IReadOnlyList<Threshold> slos = [];
+        try
+        {
+            settings = Settings(parse, stress);
+            if (stress)
+            {
+                slos = settings.Thresholds.Count > 0 ? settings.Thresholds : [Threshold.Parse("p99<500ms"), Threshold.Parse("errors<1%")];
+                slos = [.. slos, Threshold.Parse("dropped<1%")];
+                settings = settings with { Thresholds = [], Command = "stress" };
+            }
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine("loadgen: " + e.Message);
+            return Runner.UsageError;
+        }
+
+        if (!stress)
+        {
+            return await Runner.RunAsync(settings).ConfigureAwait(false);
+        }
+
+        // Each step is judged on its own figures; the first failing step ends the run.
+        double? highest = null;
+        double? brokeAt = null;
+        string? reason = null;
+        string? Gate(Segment segment, Totals totals)
+        {
+            var seconds = Clock.Seconds(segment.EndTimestamp - segment.StartTimestamp);
+            var failed = ReportBuilder.Judge(slos, totals, seconds);
+            Console.Error.WriteLine($"step {segment.Phase.Rate:0}/s: {(failed is null ? "SLOs held" : "FAILED " + failed)}");
+            if (failed is null)
+            {
+                highest = segment.Phase.Rate;
+                return null;
+            }
+
+            brokeAt = segment.Phase.Rate;
+            reason = failed;
+            return $"step {segment.Phase.Rate:0}/s: {failed}";
+        }
+
+        var minRate = parse.GetValue(MinRate);
+        var code = await Runner.RunAsync(settings, Gate, _ => new Breaking(highest ?? 0, brokeAt, reason ?? "every step held up to --max-rate")).ConfigureAwait(false);
+        Console.WriteLine(highest is { } h ? $"highest rate with SLOs ({string.Join(", ", slos.Select(s => s.Expression))}) held: {h:0}/s" : "the SLOs failed at the first step");
+        if (code == Runner.Passed && (highest ?? 0) < minRate)
+        {
+            Console.Error.WriteLine($"below --min-rate {minRate:0}/s");
+            return Runner.Failed;
+        }
+
+        return code == Runner.UsageError ? code : (highest is null ? Runner.Failed : code);
+    }
+
+    private static RunSettings Settings(ParseResult p, bool stress)
+    {
+        if (!Uri.TryCreate(p.GetValue(Target), UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
+        {
+            throw new FormatException("--target must be an http(s) URL");
+        }
+
+        var mix = Mix.Parse(p.GetValue(MixOption)!);
+        var apiKey = p.GetValue(ApiKey);
+        var adminToken = p.GetValue(AdminToken);
+        var pingOnly = mix.Weights.Keys.All(op => op == Operation.Ping);
+        if (!pingOnly && (apiKey is null) == (adminToken is null))
+        {
+            throw new FormatException("give either --api-key K or --admin-token T (with --tenants N)");
+        }
+
+        var tenants = p.GetValue(Tenants);
+        if (tenants is < 1 or > 1000)
+        {
+            throw new FormatException("--tenants must be 1–1000");
+        }
+
+        LoadPlan plan;
+        string source;
+        if (stress)
+        {
+            var steps = new List<Phase>();
+            var rate = Positive(p.GetValue(StartRate), "--start-rate");
+            var factor = p.GetValue(StepFactor);
+            var step = p.GetValue(StepRate);
+            var max = Positive(p.GetValue(MaxRate), "--max-rate");
+            var length = PositiveDuration(p.GetValue(StepDuration)!, "--step-duration");
+            if (factor is not 0 and <= 1 || (factor == 0 && step <= 0))
+            {
+                throw new FormatException("--step must be > 0 (or --step-factor > 1)");
+            }
+
+            while (rate <= max && steps.Count < 200)
+            {
+                steps.Add(Phase.Constant($"{rate:0}/s", rate, length));
+                rate = factor > 1 ? Math.Round(rate * factor) : rate + step;
+            }
+
+            plan = new LoadPlan(steps);
+            source = $"stress {steps[0].Rate:0}→{steps[^1].Rate:0}/s in {steps.Count} steps of {Durations.Format(length)}";
+        }
+        else
+        {
+            var rate = p.GetValue(Rate);
+            var duration = p.GetValue(Duration);
+            var planFile = p.GetValue(PlanFile);
+            var profile = p.GetValue(Profile);
+            var given = (rate is not null || duration is not null ? 1 : 0) + (planFile is not null ? 1 : 0) + (profile is not null ? 1 : 0);
+            if (given != 1)
+            {
+                throw new FormatException("give exactly one of --rate R --duration D, --plan FILE or --profile NAME");
+            }
+
+            if (planFile is not null)
+            {
+                plan = LoadPlan.FromJson(File.Exists(planFile) ? File.ReadAllText(planFile) : throw new FormatException($"plan file {planFile} not found"));
+                source = "plan " + Path.GetFileName(planFile);
+            }
+            else if (profile is not null)
+            {
+                plan = Profiles.Get(profile);
+                source = "profile " + profile;
+            }
+            else
+            {
+                if (rate is null || duration is null)
+                {
+                    throw new FormatException("--rate and --duration go together");
+                }
+
+                plan = LoadPlan.Constant(Positive(rate.Value, "--rate"), PositiveDuration(duration, "--duration"));
+                source = $"constant {rate:0.#}/s for {duration}";
+            }
+
+            var scale = p.GetValue(Scale);
+            if (scale is <= 0 or > 100)
+            {
+                throw new FormatException("--scale must be in (0, 100]");
+            }
+
+            if (scale != 1)
+            {
+                plan = plan.Scaled(scale);
+                source += $" ×{scale:0.###}";
+            }
+        }
+
+        var connections = p.GetValue(Connections);
+        if (connections is < 1 or > 10_000)
+        {
+            throw new FormatException("--connections must be 1–10000");
+        }
+
+        var http2 = p.GetValue(Http2);
+        var concurrency = p.GetValue(Concurrency) ?? (http2 ? connections * 100 : connections);
+        if (concurrency is < 1 or > 100_000)
+        {
+            throw new FormatException("--concurrency must be 1–100000");
+        }
+
+        return new RunSettings
+        {
+            Target = target,
+            ApiKey = apiKey,
+            AdminToken = adminToken,
+            Tenants = tenants,
+            OutDir = p.GetValue(Out)!,
+            Plan = plan,
+            PlanSource = source,
+            Warmup = Durations.Parse(p.GetValue(Warmup)!),
+            Mix = mix,
+            Connections = connections,
+            Concurrency = concurrency,
+            Http2 = http2,
+            Thresholds = (p.GetValue(ThresholdOption) ?? []).Select(Threshold.Parse).ToList(),
+            AbortOnFail = !stress && p.GetValue(AbortOnFail),
+            AbortGrace = stress ? TimeSpan.FromSeconds(5) : Durations.Parse(p.GetValue(AbortGrace)!),
+            TrackCompletion = p.GetValue(TrackCompletion),
+            PollInterval = PositiveDuration(p.GetValue(PollInterval)!, "--poll-interval"),
+            CompletionTimeout = Durations.Parse(p.GetValue(CompletionTimeout)!),
+            RequestTimeout = PositiveDuration(p.GetValue(Timeout)!, "--timeout"),
+            DropAfter = PositiveDuration(p.GetValue(DropAfter)!, "--drop-after"),
+            PingPath = p.GetValue(PingPath)!,
+            Quiet = p.GetValue(Quiet),
+            Command = "run",
+        };
+    }
+
+    private static double Positive(double value, string name) =>
+        value > 0 && double.IsFinite(value) ? value : throw new FormatException($"{name} must be a positive number");
+
+    private static TimeSpan PositiveDuration(string text, string name) =>
+        Durations.TryParse(text, out var d) && d > TimeSpan.Zero ? d : throw new FormatException($"{name}: '{text}' is not a positive duration (e.g. 500ms, 30s, 10m)");
+}

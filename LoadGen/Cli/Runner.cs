@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using FinCore.LoadGen.Engine;
+using FinCore.LoadGen.Metrics;
+using FinCore.LoadGen.Reports;
+using FinCore.LoadGen.Workloads;
+
+namespace FinCore.LoadGen.Cli;
+
+/// <summary>Runs one load test end to end: set up, drive, report, judge. Returns the process exit code.</summary>
+internal static class Runner
+{
+    public const int Passed = 0;
+    public const int Failed = 1;
+    public const int UsageError = 2;
+
+    public static async Task<int> RunAsync(RunSettings settings, Func<Segment, Totals, string?>? phaseGate = null, Func<LoadEngine, Breaking?>? breaking = null)
+    {
+        void Log(string message)
+        {
+            if (!settings.Quiet)
+            {
+                Console.Error.WriteLine(message);
+            }
+        }
+
+        using var hardStop = new CancellationTokenSource();
+        FinCoreApi api;
+        try
+        {
+            api = await FinCoreApi.ConnectAsync(settings, Log, hardStop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SetupException or HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine($"loadgen: cannot set up against {settings.Target}: {e.Message}");
+            return UsageError;
+        }
+
+        using (api)
+        {
+            var engine = new LoadEngine(settings, api, Log, phaseGate);
+            var interrupts = 0;
+            void Interrupt(string what)
+            {
+                if (Interlocked.Increment(ref interrupts) == 1)
+                {
+                    Console.Error.WriteLine($"{what}: stopping the schedule, finishing requests in flight and writing the report (again to quit at once)");
+                    engine.Stop($"interrupted ({what})");
+                }
+                else
+                {
+                    hardStop.Cancel();
+                }
+            }
+
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                Interrupt("Ctrl-C");
+            };
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true;
+                Interrupt("SIGTERM");
+            });
+
+            var startedAt = DateTimeOffset.UtcNow;
+            Log($"loadgen {settings.Command}: {settings.Target} · {settings.PlanSource} · {settings.Plan.Duration.TotalSeconds:0}s planned, ~{settings.Plan.ExpectedArrivals:0} arrivals, peak {settings.Plan.PeakRate:0}/s · mix {settings.Mix} · {settings.Connections} connections, HTTP/{(settings.Http2 ? "2" : "1.1")}");
+            foreach (var p in settings.Plan.Phases)
+            {
+                Log("  " + p.Describe());
+            }
+
+            RunTimeline timeline;
+            try
+            {
+                timeline = await engine.RunAsync(hardStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("loadgen: stopped without a report");
+                return Failed;
+            }
+
+            var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - timeline.StartCpu;
+            var report = ReportBuilder.Build(settings, engine, timeline, startedAt, cpu, breaking?.Invoke(engine));
+            var files = ReportWriter.WriteAll(report, settings.OutDir);
+            ConsoleSummary.Print(report, files);
+            return report.Passed ? Passed : Failed;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using FinCore.LoadGen.Plans;
+using FinCore.LoadGen.Thresholds;
+using FinCore.LoadGen.Workloads;
+
+namespace FinCore.LoadGen.Engine;
+
+/// <summary>Everything one run needs, already validated.</summary>
+public sealed record RunSettings
+{
+    public required Uri Target { get; init; }
+
+    public string? ApiKey { get; init; }
+
+    public string? AdminToken { get; init; }
+
+    public int Tenants { get; init; } = 20;
+
+    public required string OutDir { get; init; }
+
+    public required LoadPlan Plan { get; init; }
+
+    public string PlanSource { get; init; } = "rate";
+
+    public TimeSpan Warmup { get; init; }
+
+    public required Mix Mix { get; init; }
+
+    public int Connections { get; init; } = 64;
+
+    /// <summary>Requests in flight at most; HTTP/1.1 keeps one per connection, HTTP/2 multiplexes.</summary>
+    public int Concurrency { get; init; } = 64;
+
+    public bool Http2 { get; init; }
+
+    public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
+
+    public bool AbortOnFail { get; init; }
+
+    /// <summary>Measured time before abort-on-fail may stop a run (early percentiles are noise).</summary>
+    public TimeSpan AbortGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    public bool TrackCompletion { get; init; }
+
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan CompletionTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A request not sent this long after its intended time is dropped (and counted), bounding the backlog.</summary>
+    public TimeSpan DropAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    public string PingPath { get; init; } = "/health/live";
+
+    public bool Quiet { get; init; }
+
+    public string Command { get; init; } = "run";
+}

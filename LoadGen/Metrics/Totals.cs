@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+
+namespace FinCore.LoadGen.Metrics;
+
+/// <summary>Cumulative figures of a span of the run (the whole measured run, or one phase).</summary>
+internal sealed class Totals
+{
+    public LatencyHistogram Latency { get; } = new();
+
+    public LatencyHistogram Service { get; } = new();
+
+    public LatencyHistogram Completion { get; } = new();
+
+    public ConcurrentDictionary<string, long> Statuses { get; } = new();
+
+    public ConcurrentDictionary<string, long> FinalStatuses { get; } = new();
+
+    public long Scheduled;
+    public long Sent;
+    public long Completed;
+    public long Errors;
+    public long Dropped;
+    public long Late;
+    public long Accepted;
+    public long Incomplete;
+
+    public double ErrorRate => Volatile.Read(ref Completed) + Volatile.Read(ref Dropped) == 0 ? 0 : (double)Volatile.Read(ref Errors) / (Volatile.Read(ref Completed) + Volatile.Read(ref Dropped));
+
+    public double DroppedRate => Volatile.Read(ref Scheduled) == 0 ? 0 : (double)Volatile.Read(ref Dropped) / Volatile.Read(ref Scheduled);
+
+    public double LateRate => Volatile.Read(ref Sent) == 0 ? 0 : (double)Volatile.Read(ref Late) / Volatile.Read(ref Sent);
+
+    public double IncompleteRate => Volatile.Read(ref Accepted) == 0 ? 0 : (double)Volatile.Read(ref Incomplete) / Volatile.Read(ref Accepted);
+
+    /// <summary>The value of a threshold metric (times in microseconds, rates as fractions) over <paramref name="seconds"/> of run.</summary>
+    public double Metric(string name, double seconds)
+    {
+        static double P(LatencyHistogram h, string p) => p switch
+        {
+            "max" => h.Max,
+            "mean" => h.Mean,
+            "p999" => h.ValueAtPercentile(99.9),
+            _ => h.ValueAtPercentile(double.Parse(p.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)),
+        };
+
+        return name switch
+        {
+            "errors" => ErrorRate,
+            "dropped" => DroppedRate,
+            "late" => LateRate,
+            "incomplete" => IncompleteRate,
+            "rps" => seconds <= 0 ? 0 : Volatile.Read(ref Completed) / seconds,
+            _ when name.StartsWith("service_", StringComparison.Ordinal) => P(Service, name[8..]),
+            _ when name.StartsWith("completion_", StringComparison.Ordinal) => P(Completion, name[11..]),
+            _ => P(Latency, name),
+        };
+    }
+}

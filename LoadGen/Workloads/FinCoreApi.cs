@@ -1,0 +1,273 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using FinCore.LoadGen.Engine;
+
+namespace FinCore.LoadGen.Workloads;
+
+/// <summary>
+/// The FinCore HTTP API as LoadGen drives it (only what API.md promises): tenants set up from a key or created
+/// with the operator token, and one method per operation. Connections: HTTP/1.1 shares one handler allowing
+/// <c>--connections</c> sockets; HTTP/2 gets one handler (one socket, multiplexed) per connection.
+/// </summary>
+internal sealed class FinCoreApi : IDisposable
+{
+    private static readonly string[] Statuses = BuildStatusStrings();
+    private readonly HttpMessageInvoker[] clients;
+    private readonly Uri target;
+    private readonly Version version;
+    private readonly string pingPath;
+    private readonly string runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
+    private long sequence;
+
+    private FinCoreApi(RunSettings settings, IReadOnlyList<TenantContext> tenants)
+    {
+        target = settings.Target;
+        Tenants = tenants;
+        pingPath = settings.PingPath;
+        version = settings.Http2 ? HttpVersion.Version20 : HttpVersion.Version11;
+        var handlers = settings.Http2 ? settings.Connections : 1;
+        clients = new HttpMessageInvoker[handlers];
+        for (var i = 0; i < handlers; i++)
+        {
+            clients[i] = new HttpMessageInvoker(CreateHandler(settings.Http2 ? 1 : settings.Connections));
+        }
+    }
+
+    public IReadOnlyList<TenantContext> Tenants { get; }
+
+    /// <summary>Checks the target and prepares the tenants: the given key's tenant, or N new ones via the operator API.</summary>
+    public static async Task<FinCoreApi> ConnectAsync(RunSettings settings, Action<string> log, CancellationToken ct)
+    {
+        using var setup = new HttpClient { BaseAddress = settings.Target, Timeout = TimeSpan.FromSeconds(30) };
+        var tenants = new List<TenantContext>();
+        if (settings.Mix.Weights.Keys.All(op => op == Operation.Ping))
+        {
+            tenants.Add(new TenantContext("none", "", "EUR"));
+        }
+        else if (settings.ApiKey is not null)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Get, "/v1/tenant");
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiKey);
+            using var res = await setup.SendAsync(req, ct).ConfigureAwait(false);
+            var body = await res.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            if (!res.IsSuccessStatusCode)
+            {
+                throw new SetupException($"GET /v1/tenant with the API key answered {(int)res.StatusCode}: {Trim(body)}");
+            }
+
+            using var doc = JsonDocument.Parse(body);
+            var id = doc.RootElement.TryGetProperty("id", out var i) ? i.GetString() ?? "tenant" : "tenant";
+            var currency = doc.RootElement.TryGetProperty("currency", out var c) ? c.GetString() ?? "EUR" : "EUR";
+            tenants.Add(new TenantContext(id, settings.ApiKey, currency));
+        }
+        else
+        {
+            for (var n = 0; n < settings.Tenants; n++)
+            {
+                using var req = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tenants")
+                {
+                    Content = new StringContent(
+                        $$$"""{"name":"loadgen-{{{DateTime.UtcNow:yyyyMMddHHmmss}}}-{{{n + 1}}}","currency":"EUR","limits":{"max_amount":99999999,"requests_per_second":1000000,"velocity_per_customer":1000000,"velocity_per_payment_method":1000000}}""",
+                        Encoding.UTF8,
+                        "application/json"),
+                };
+                req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.AdminToken);
+                using var res = await setup.SendAsync(req, ct).ConfigureAwait(false);
+                var body = await res.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                if (res.StatusCode != HttpStatusCode.Created)
+                {
+                    throw new SetupException($"POST /admin/v1/tenants answered {(int)res.StatusCode}: {Trim(body)}");
+                }
+
+                using var doc = JsonDocument.Parse(body);
+                tenants.Add(new TenantContext(doc.RootElement.GetProperty("id").GetString()!, doc.RootElement.GetProperty("api_key").GetString()!, "EUR"));
+            }
+
+            log($"created {tenants.Count} tenants through the operator API");
+        }
+
+        return new FinCoreApi(settings, tenants);
+    }
+
+    public async ValueTask<Outcome> ExecuteAsync(int worker, Operation op, TimeSpan timeout, CancellationToken runToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
+        cts.CancelAfter(timeout);
+        var ct = cts.Token;
+        var tenant = Tenants.Count == 1 ? Tenants[0] : Tenants[Random.Shared.Next(Tenants.Count)];
+        string? id = null;
+        if (op is Operation.Get or Operation.Cancel)
+        {
+            id = tenant.Recent.Pick();
+            if (id is null)
+            {
+                // Nothing created yet to read: create instead, so every scheduled arrival still sends a request.
+                op = Operation.Create;
+            }
+        }
+
+        using var request = op switch
+        {
+            Operation.Create => CreateRequest(tenant),
+            Operation.Get => new HttpRequestMessage(HttpMethod.Get, new Uri(target, "/v1/charges/" + id)),
+            Operation.Cancel => new HttpRequestMessage(HttpMethod.Post, new Uri(target, "/v1/charges/" + id + "/cancel")),
+            Operation.List => new HttpRequestMessage(HttpMethod.Get, new Uri(target, "/v1/charges?limit=10")),
+            _ => new HttpRequestMessage(HttpMethod.Get, new Uri(target, pingPath)),
+        };
+        request.Version = version;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        if (op != Operation.Ping)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + tenant.ApiKey);
+        }
+
+        try
+        {
+            using var response = await clients[worker % clients.Length].SendAsync(request, ct).ConfigureAwait(false);
+            var code = (int)response.StatusCode;
+            AcceptedCharge? accepted = null;
+            if (op == Operation.Create && code == 202)
+            {
+                var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                var newId = ReadId(body);
+                if (newId is not null)
+                {
+                    tenant.Recent.Add(newId);
+                    accepted = new AcceptedCharge(tenant, newId, System.Diagnostics.Stopwatch.GetTimestamp());
+                }
+            }
+            else
+            {
+                await response.Content.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+            }
+
+            // A cancel of a charge that already moved on is the API working as specified.
+            var isError = code >= 400 && !(op == Operation.Cancel && code == 409);
+            return new Outcome(code is >= 100 and < 600 ? Statuses[code] : code.ToString(System.Globalization.CultureInfo.InvariantCulture), isError, accepted);
+        }
+        catch (OperationCanceledException) when (!runToken.IsCancellationRequested)
+        {
+            return new Outcome("timeout", true);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            return new Outcome("connect", true);
+        }
+        catch (HttpRequestException)
+        {
+            return new Outcome("http_error", true);
+        }
+        catch (IOException)
+        {
+            return new Outcome("io_error", true);
+        }
+    }
+
+    /// <summary>Reads one charge (for completion tracking): its status and server timestamps, or null when unreadable.</summary>
+    public async Task<ChargeView?> ReadChargeAsync(TenantContext tenant, string id, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(target, "/v1/charges/" + id)) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + tenant.ApiKey);
+        try
+        {
+            using var response = await clients[0].SendAsync(request, ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                await response.Content.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+                return null;
+            }
+
+            var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            return new ChargeView(
+                root.GetProperty("status").GetString() ?? "",
+                root.GetProperty("created_at").GetDateTimeOffset(),
+                root.GetProperty("updated_at").GetDateTimeOffset());
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or KeyNotFoundException or FormatException or InvalidOperationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in clients)
+        {
+            c.Dispose();
+        }
+    }
+
+    private HttpRequestMessage CreateRequest(TenantContext tenant)
+    {
+        var n = Interlocked.Increment(ref sequence);
+        var amount = 100 + Random.Shared.Next(99_900);
+        var body = $$$"""{"amount":{{{amount}}},"currency":"{{{tenant.Currency}}}","payment_method":"pm_lg_{{{n % 5000}}}","customer":"cus_lg_{{{n % 10000}}}","description":"loadgen {{{runId}}}","metadata":{"loadgen_run":"{{{runId}}}"}}""";
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(target, "/v1/charges"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", $"lg-{runId}-{n}");
+        return request;
+    }
+
+    private static string? ReadId(byte[] body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    return reader.GetString();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    private static SocketsHttpHandler CreateHandler(int connections) => new()
+    {
+        MaxConnectionsPerServer = connections,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ResponseDrainTimeout = TimeSpan.FromSeconds(2),
+        UseCookies = false,
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+    };
+
+    private static string[] BuildStatusStrings()
+    {
+        var s = new string[600];
+        for (var i = 0; i < s.Length; i++)
+        {
+            s[i] = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return s;
+    }
+
+    private static string Trim(string body) => body.Length > 300 ? body[..300] + "…" : body;
+}
+
+/// <summary>A charge as completion tracking reads it.</summary>
+internal sealed record ChargeView(string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public bool IsTerminal => Status is "succeeded" or "failed" or "canceled" or "dead_lettered";
+}
+
+/// <summary>The target refused the run's setup (bad key, bad operator token, unreachable).</summary>
+internal sealed class SetupException(string message) : Exception(message);

@@ -1,0 +1,99 @@
+using FinCore.LoadGen.Metrics;
+
+namespace FinCore.Tests.LoadGen;
+
+public sealed class HistogramTests
+{
+    private static readonly double[] Checked = [1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Percentiles_are_within_a_tenth_of_a_percent_of_the_exact_ones(int seed)
+    {
+        // Latencies spread over seven decades (1 µs to ~10 s), log-normal-ish like real ones, plus a slow tail.
+        var random = new Random(seed);
+        var samples = new long[200_000];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var log = (random.NextDouble() * random.NextDouble() * 7) + (i % 997 == 0 ? 3 : 0);
+            samples[i] = Math.Max(1, (long)Math.Pow(10, Math.Min(log, 9.5)));
+        }
+
+        var h = new LatencyHistogram();
+        foreach (var s in samples)
+        {
+            h.Record(s);
+        }
+
+        Array.Sort(samples);
+        foreach (var p in Checked)
+        {
+            var rank = Math.Clamp((long)Math.Ceiling(p / 100 * samples.Length), 1, samples.Length);
+            var exact = samples[rank - 1];
+            var reported = h.ValueAtPercentile(p);
+            Assert.True(Math.Abs(reported - exact) <= exact * 0.001, $"p{p}: exact {exact} µs, histogram {reported} µs");
+        }
+
+        Assert.Equal(samples.Length, h.TotalCount);
+        Assert.Equal(samples[0], h.Min);
+        Assert.Equal(samples[^1], h.Max);
+    }
+
+    [Fact]
+    public void Merging_two_halves_gives_the_histogram_of_the_whole()
+    {
+        var random = new Random(7);
+        var whole = new LatencyHistogram();
+        var a = new LatencyHistogram();
+        var b = new LatencyHistogram();
+        for (var i = 0; i < 100_000; i++)
+        {
+            var v = (long)Math.Pow(10, random.NextDouble() * 6);
+            whole.Record(v);
+            (i % 2 == 0 ? a : b).Record(v);
+        }
+
+        a.Add(b);
+        Assert.Equal(whole.TotalCount, a.TotalCount);
+        Assert.Equal(whole.Max, a.Max);
+        Assert.Equal(whole.Min, a.Min);
+        foreach (var p in Checked)
+        {
+            Assert.Equal(whole.ValueAtPercentile(p), a.ValueAtPercentile(p));
+        }
+    }
+
+    [Fact]
+    public void Memory_is_fixed_whatever_is_recorded()
+    {
+        var h = new LatencyHistogram();
+        var before = h.FootprintBytes;
+        var random = new Random(3);
+        for (var i = 0; i < 1_000_000; i++)
+        {
+            h.Record(random.NextInt64(LatencyHistogram.MaxValueMicros * 2));
+        }
+
+        Assert.Equal(before, h.FootprintBytes);
+        Assert.True(before < 256 * 1024, $"{before} bytes");
+        Assert.True(h.Clamped > 0, "values above an hour are clamped and counted");
+        Assert.Equal(LatencyHistogram.MaxValueMicros, h.Max);
+    }
+
+    [Fact]
+    public void Concurrent_recording_loses_nothing()
+    {
+        var h = new LatencyHistogram();
+        Parallel.For(0, 8, _ =>
+        {
+            for (var i = 1; i <= 100_000; i++)
+            {
+                h.Record(i);
+            }
+        });
+        Assert.Equal(800_000, h.TotalCount);
+        Assert.InRange(h.ValueAtPercentile(50), 49_950, 50_050);
+    }
+}
