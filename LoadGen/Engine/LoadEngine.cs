@@ -30,6 +30,7 @@ internal sealed partial class LoadEngine
     private volatile int currentSegment = -1;
     private volatile bool endPhaseRequested;
     private long backlog;
+    private long lastCompletion;
     private string? aborted;
 
     /// <summary>An engine for one run; <paramref name="phaseGate"/> is called when a phase ends with its figures, and a non-null answer (the reason) stops the run.</summary>
@@ -66,6 +67,9 @@ internal sealed partial class LoadEngine
 
     public long StartTimestamp => t0;
 
+    /// <summary>When the last response arrived: throughput counts up to here, not just to the plan's end.</summary>
+    public long LastCompletion => Interlocked.Read(ref lastCompletion);
+
     /// <summary>Why scheduling stopped before the plan's end, if it did.</summary>
     public string? StopReason { get; private set; }
 
@@ -94,11 +98,12 @@ internal sealed partial class LoadEngine
             tracker.Start(hardStop);
         }
 
+        using var timeouts = new TimeoutTokens(settings.RequestTimeout, hardStop);
         var workers = new Task[settings.Concurrency];
         for (var w = 0; w < workers.Length; w++)
         {
             var index = w;
-            workers[w] = Task.Run(() => WorkerAsync(index, hardStop), hardStop);
+            workers[w] = Task.Run(() => WorkerAsync(index, timeouts, hardStop), hardStop);
         }
 
         var scheduler = new Thread(Schedule) { IsBackground = true, Name = "loadgen-scheduler", Priority = ThreadPriority.AboveNormal };
@@ -229,7 +234,7 @@ internal sealed partial class LoadEngine
         }
     }
 
-    private async Task WorkerAsync(int worker, CancellationToken hardStop)
+    private async Task WorkerAsync(int worker, TimeoutTokens timeouts, CancellationToken hardStop)
     {
         var reader = arrivals.Reader;
         var dropAfter = Clock.FromSpan(settings.DropAfter);
@@ -257,7 +262,7 @@ internal sealed partial class LoadEngine
                 Outcome outcome;
                 try
                 {
-                    outcome = await api.ExecuteAsync(worker, settings.Mix.Next(), settings.RequestTimeout, hardStop).ConfigureAwait(false);
+                    outcome = await api.ExecuteAsync(worker, settings.Mix.Next(), timeouts.Current, hardStop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
                 {
@@ -265,6 +270,7 @@ internal sealed partial class LoadEngine
                 }
 
                 var done = Clock.Now;
+                InterlockedMax(ref lastCompletion, done);
                 Record(segment, arrival.Intended, sentAt, done, outcome);
                 if (outcome.Accepted is { } accepted && tracker is not null && segment.Measured)
                 {
@@ -282,7 +288,7 @@ internal sealed partial class LoadEngine
         var slot = SlotAt(done);
         slot.Latency.Record(latency);
         slot.Service.Record(service);
-        slot.Statuses.AddOrUpdate(outcome.Status, 1, static (_, c) => c + 1);
+        slot.Statuses.Add(outcome.Code, outcome.Status);
         Count(ref slot.Completed, ref segment.Totals.Completed, ref Measured.Completed, segment.Measured);
         if (outcome.IsError)
         {
@@ -291,12 +297,27 @@ internal sealed partial class LoadEngine
 
         segment.Totals.Latency.Record(latency);
         segment.Totals.Service.Record(service);
-        segment.Totals.Statuses.AddOrUpdate(outcome.Status, 1, static (_, c) => c + 1);
+        segment.Totals.Statuses.Add(outcome.Code, outcome.Status);
         if (segment.Measured)
         {
             Measured.Latency.Record(latency);
             Measured.Service.Record(service);
-            Measured.Statuses.AddOrUpdate(outcome.Status, 1, static (_, c) => c + 1);
+            Measured.Statuses.Add(outcome.Code, outcome.Status);
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
         }
     }
 

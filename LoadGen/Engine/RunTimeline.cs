@@ -113,7 +113,7 @@ internal sealed class RunTimeline
             Math.Round(cpuBySecond[k % cpuBySecond.Length], 1),
             Math.Round(process.WorkingSet64 / 1048576.0, 1),
             engine.Backlog,
-            new SortedDictionary<string, long>(slot.Statuses, StringComparer.Ordinal)));
+            slot.Statuses.Snapshot()));
 
         var w = window[k % Window];
         w.Latency.Reset();

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace FinCore.LoadGen.Metrics;
 
 /// <summary>What happened during one second of the run; reused (reset) once its timeline row is written.</summary>
@@ -11,7 +9,7 @@ internal sealed class IntervalSlot
 
     public LatencyHistogram Completion { get; } = new();
 
-    public ConcurrentDictionary<string, long> Statuses { get; } = new();
+    public StatusCounter Statuses { get; } = new();
 
     public long Scheduled;
     public long Sent;

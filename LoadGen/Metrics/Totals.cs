@@ -11,7 +11,7 @@ internal sealed class Totals
 
     public LatencyHistogram Completion { get; } = new();
 
-    public ConcurrentDictionary<string, long> Statuses { get; } = new();
+    public StatusCounter Statuses { get; } = new();
 
     public ConcurrentDictionary<string, long> FinalStatuses { get; } = new();
 

@@ -11,7 +11,8 @@ internal static class ReportBuilder
     {
         var measuredSegments = engine.Segments.Where(s => s.Measured && s.StartTimestamp >= 0).ToList();
         var measuredStart = measuredSegments.Count > 0 ? measuredSegments[0].StartTimestamp : engine.StartTimestamp;
-        var measuredEnd = measuredSegments.Count > 0 ? measuredSegments.Max(s => s.EndTimestamp < 0 ? Clock.Now : s.EndTimestamp) : Clock.Now;
+        var planEnd = measuredSegments.Count > 0 ? measuredSegments.Max(s => s.EndTimestamp < 0 ? Clock.Now : s.EndTimestamp) : Clock.Now;
+        var measuredEnd = Math.Max(planEnd, engine.LastCompletion);
         var seconds = Math.Max(0.001, Clock.Seconds(measuredEnd - measuredStart));
         var m = engine.Measured;
 
@@ -43,7 +44,7 @@ internal static class ReportBuilder
             Completion = settings.TrackCompletion
                 ? new Completion(m.Accepted, m.Completion.TotalCount, m.Incomplete, new SortedDictionary<string, long>(m.FinalStatuses, StringComparer.Ordinal), PercentilesOf(m.Completion))
                 : null,
-            StatusCodes = new SortedDictionary<string, long>(m.Statuses, StringComparer.Ordinal),
+            StatusCodes = m.Statuses.Snapshot(),
             Generator = new Generator(
                 Environment.ProcessorCount,
                 cpuRows.Count == 0 ? 0 : Math.Round(cpuRows.Average(r => r.CpuPct), 1),

@@ -9,16 +9,17 @@ namespace FinCore.LoadGen.Workloads;
 
 /// <summary>
 /// The FinCore HTTP API as LoadGen drives it (only what API.md promises): tenants set up from a key or created
-/// with the operator token, and one method per operation. Connections: HTTP/1.1 shares one handler allowing
-/// <c>--connections</c> sockets; HTTP/2 gets one handler (one socket, multiplexed) per connection.
+/// with the operator token, and one method per operation. Each of <c>--connections</c> handlers holds one socket.
 /// </summary>
 internal sealed class FinCoreApi : IDisposable
 {
-    private static readonly string[] Statuses = BuildStatusStrings();
     private readonly HttpMessageInvoker[] clients;
     private readonly Uri target;
     private readonly Version version;
-    private readonly string pingPath;
+    private readonly Uri pingUri;
+    private readonly Uri listUri;
+    private readonly Uri createUri;
+    private readonly string chargesBase;
     private readonly string runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
     private long sequence;
 
@@ -26,13 +27,17 @@ internal sealed class FinCoreApi : IDisposable
     {
         target = settings.Target;
         Tenants = tenants;
-        pingPath = settings.PingPath;
+        pingUri = new Uri(target, settings.PingPath);
+        listUri = new Uri(target, "/v1/charges?limit=10");
+        createUri = new Uri(target, "/v1/charges");
+        chargesBase = new Uri(target, "/v1/charges/").AbsoluteUri;
         version = settings.Http2 ? HttpVersion.Version20 : HttpVersion.Version11;
-        var handlers = settings.Http2 ? settings.Connections : 1;
-        clients = new HttpMessageInvoker[handlers];
-        for (var i = 0; i < handlers; i++)
+        // One handler per connection: a worker's requests go to its own socket (no shared pool lock), and with
+        // HTTP/2 each handler's single connection multiplexes the streams of the workers mapped to it.
+        clients = new HttpMessageInvoker[settings.Connections];
+        for (var i = 0; i < clients.Length; i++)
         {
-            clients[i] = new HttpMessageInvoker(CreateHandler(settings.Http2 ? 1 : settings.Connections));
+            clients[i] = new HttpMessageInvoker(CreateHandler(1));
         }
     }
 
@@ -92,11 +97,9 @@ internal sealed class FinCoreApi : IDisposable
         return new FinCoreApi(settings, tenants);
     }
 
-    public async ValueTask<Outcome> ExecuteAsync(int worker, Operation op, TimeSpan timeout, CancellationToken runToken)
+    /// <summary>Sends one request of <paramref name="op"/>; <paramref name="ct"/> times it out, <paramref name="runToken"/> ends the run.</summary>
+    public async ValueTask<Outcome> ExecuteAsync(int worker, Operation op, CancellationToken ct, CancellationToken runToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
-        cts.CancelAfter(timeout);
-        var ct = cts.Token;
         var tenant = Tenants.Count == 1 ? Tenants[0] : Tenants[Random.Shared.Next(Tenants.Count)];
         string? id = null;
         if (op is Operation.Get or Operation.Cancel)
@@ -112,10 +115,10 @@ internal sealed class FinCoreApi : IDisposable
         using var request = op switch
         {
             Operation.Create => CreateRequest(tenant),
-            Operation.Get => new HttpRequestMessage(HttpMethod.Get, new Uri(target, "/v1/charges/" + id)),
-            Operation.Cancel => new HttpRequestMessage(HttpMethod.Post, new Uri(target, "/v1/charges/" + id + "/cancel")),
-            Operation.List => new HttpRequestMessage(HttpMethod.Get, new Uri(target, "/v1/charges?limit=10")),
-            _ => new HttpRequestMessage(HttpMethod.Get, new Uri(target, pingPath)),
+            Operation.Get => new HttpRequestMessage(HttpMethod.Get, new Uri(chargesBase + id)),
+            Operation.Cancel => new HttpRequestMessage(HttpMethod.Post, new Uri(chargesBase + id + "/cancel")),
+            Operation.List => new HttpRequestMessage(HttpMethod.Get, listUri),
+            _ => new HttpRequestMessage(HttpMethod.Get, pingUri),
         };
         request.Version = version;
         request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
@@ -146,30 +149,30 @@ internal sealed class FinCoreApi : IDisposable
 
             // A cancel of a charge that already moved on is the API working as specified.
             var isError = code >= 400 && !(op == Operation.Cancel && code == 409);
-            return new Outcome(code is >= 100 and < 600 ? Statuses[code] : code.ToString(System.Globalization.CultureInfo.InvariantCulture), isError, accepted);
+            return new Outcome(code, "", isError, accepted);
         }
         catch (OperationCanceledException) when (!runToken.IsCancellationRequested)
         {
-            return new Outcome("timeout", true);
+            return new Outcome(0, "timeout", true);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
         {
-            return new Outcome("connect", true);
+            return new Outcome(0, "connect", true);
         }
         catch (HttpRequestException)
         {
-            return new Outcome("http_error", true);
+            return new Outcome(0, "http_error", true);
         }
         catch (IOException)
         {
-            return new Outcome("io_error", true);
+            return new Outcome(0, "io_error", true);
         }
     }
 
     /// <summary>Reads one charge (for completion tracking): its status and server timestamps, or null when unreadable.</summary>
     public async Task<ChargeView?> ReadChargeAsync(TenantContext tenant, string id, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(target, "/v1/charges/" + id)) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(chargesBase + id)) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + tenant.ApiKey);
         try
         {
@@ -207,7 +210,7 @@ internal sealed class FinCoreApi : IDisposable
         var n = Interlocked.Increment(ref sequence);
         var amount = 100 + Random.Shared.Next(99_900);
         var body = $$$"""{"amount":{{{amount}}},"currency":"{{{tenant.Currency}}}","payment_method":"pm_lg_{{{n % 5000}}}","customer":"cus_lg_{{{n % 10000}}}","description":"loadgen {{{runId}}}","metadata":{"loadgen_run":"{{{runId}}}"}}""";
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(target, "/v1/charges"))
+        var request = new HttpRequestMessage(HttpMethod.Post, createUri)
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
@@ -248,17 +251,6 @@ internal sealed class FinCoreApi : IDisposable
         AllowAutoRedirect = false,
         AutomaticDecompression = DecompressionMethods.None,
     };
-
-    private static string[] BuildStatusStrings()
-    {
-        var s = new string[600];
-        for (var i = 0; i < s.Length; i++)
-        {
-            s[i] = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        return s;
-    }
 
     private static string Trim(string body) => body.Length > 300 ? body[..300] + "…" : body;
 }

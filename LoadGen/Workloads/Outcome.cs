@@ -4,4 +4,4 @@ namespace FinCore.LoadGen.Workloads;
 internal sealed record AcceptedCharge(TenantContext Tenant, string Id, long AcceptedTimestamp);
 
 /// <summary>What one request came back with: an HTTP status ("202") or a transport failure ("timeout", "connect").</summary>
-internal readonly record struct Outcome(string Status, bool IsError, AcceptedCharge? Accepted = null);
+internal readonly record struct Outcome(int Code, string Status, bool IsError, AcceptedCharge? Accepted = null);
