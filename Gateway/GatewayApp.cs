@@ -3,7 +3,9 @@ using FinCore.Gateway.Apis;
 using FinCore.Gateway.Auth;
 using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
+using FinCore.Gateway.Telemetry;
 using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Telemetry;
 using FinCore.Runtime.Transport;
 
 namespace FinCore.Gateway;
@@ -36,6 +38,7 @@ internal static class GatewayApp
         // Calls from the gateway give up sooner than grain-to-grain calls: a client is waiting.
         builder.Services.Configure<MessagingOptions>(o => o.CallTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddFinCoreClusterClient(config);
+        builder.Services.AddFinCoreTelemetry(config, "fincore-gateway");
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddSingleton<ReadModel>();
         builder.Services.AddSingleton<TenantRateLimiter>();
@@ -51,6 +54,7 @@ internal static class GatewayApp
 
         var app = builder.Build();
         app.Services.GetRequiredService<FinCore.Runtime.Telemetry.PrometheusMetrics>(); // listen from the start
+        app.UseHttpTelemetry();
         app.UseRequestIds();
         app.UseExceptionHandler();
         app.UseStatusCodePages(async ctx =>

@@ -10,6 +10,7 @@ public static class PaymentsMetrics
     private static readonly Counter<long> PspOutcomes = Meter.CreateCounter<long>("fincore.psp.outcomes", description: "PSP call outcomes by kind");
     private static readonly Histogram<double> PspLatency = Meter.CreateHistogram<double>("fincore.psp.duration", "ms", "PSP call latency");
     private static readonly Counter<long> Retries = Meter.CreateCounter<long>("fincore.psp.retries", description: "PSP attempts scheduled after a retryable outcome");
+    private static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("fincore.webhook.deliveries", description: "Tenant webhook delivery attempts by result");
     private static long s_deadLetters;
 
     static PaymentsMetrics() => Meter.CreateObservableGauge("fincore.dead_letters.size", () => Interlocked.Read(ref s_deadLetters), description: "Charges waiting in the dead-letter set");
@@ -29,4 +30,6 @@ public static class PaymentsMetrics
     }
 
     public static void Retry() => Retries.Add(1);
+
+    public static void WebhookDelivery(string result) => WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", result));
 }

@@ -1,6 +1,7 @@
 using FinCore.Grains;
 using FinCore.Grains.Charges;
 using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Telemetry;
 using FinCore.Silo;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +12,7 @@ try
     builder.Logging.AddFinCoreConsole();
     builder.AddFinCoreSilo(typeof(ChargeGrain).Assembly);
     builder.Services.AddFinCorePayments(builder.Configuration);
+    builder.Services.AddFinCoreTelemetry(builder.Configuration, "fincore-silo");
     var app = builder.Build();
     app.Services.GetRequiredService<FinCore.Runtime.Telemetry.PrometheusMetrics>(); // listen from the start
     app.MapSiloHealth();

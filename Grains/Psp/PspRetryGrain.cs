@@ -24,6 +24,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         }
 
         state.State.Payment = payment;
+        state.State.TraceParent = Activity.Current?.Id;
         await state.WriteStateAsync();
         await RegisterOrUpdateReminder(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan);
     }
@@ -51,6 +52,8 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
             return;
         }
 
+        using var attempt = PaymentsTelemetry.Source.StartActivity("psp attempt", ActivityKind.Internal, s.TraceParent);
+        attempt?.SetTag("fincore.charge_id", s.Payment.ChargeId).SetTag("fincore.attempt", s.Attempts + 1);
         if (s.Attempts == 0 && !s.Pending && !s.Unknown)
         {
             try
@@ -128,9 +131,17 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 
     private static async Task<PspCallResult> CallAsync(string what, Func<Task<PspCallResult>> call)
     {
+        using var span = PaymentsTelemetry.Source.StartActivity("psp " + what, ActivityKind.Client);
         var started = Stopwatch.GetTimestamp();
         var result = await call();
-        PaymentsMetrics.PspCall(what + "." + result.Kind.ToString().ToLowerInvariant(), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var outcome = result.Kind.ToString().ToLowerInvariant();
+        span?.SetTag("fincore.psp_outcome", outcome);
+        if (result.Kind is PspResultKind.Retryable or PspResultKind.Unknown)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, result.Error);
+        }
+
+        PaymentsMetrics.PspCall(what + "." + outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
 }

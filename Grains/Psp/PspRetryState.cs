@@ -13,5 +13,8 @@ public sealed class PspRetryState
     public bool Pending { get; set; }
 
     public bool Done { get; set; }
+
+    /// <summary>The W3C trace context of the request that began processing: attempts (reminder turns) join its trace.</summary>
+    public string? TraceParent { get; set; }
     public string? LastError { get; set; }
 }

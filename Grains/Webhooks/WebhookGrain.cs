@@ -95,10 +95,13 @@ public sealed class WebhookGrain(Database database, IHttpClientFactory httpClien
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             request.Headers.Add("FinCore-Signature", $"t={t},v1={mac}");
             using var response = await client.SendAsync(request, cts.Token);
-            return ((int)response.StatusCode is >= 200 and < 300, (int)response.StatusCode, null);
+            var ok = (int)response.StatusCode is >= 200 and < 300;
+            PaymentsMetrics.WebhookDelivery(ok ? "delivered" : "rejected");
+            return (ok, (int)response.StatusCode, null);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
+            PaymentsMetrics.WebhookDelivery(e is OperationCanceledException ? "timeout" : "unreachable");
             return (false, null, e is OperationCanceledException ? "timed out" : e.Message);
         }
     }

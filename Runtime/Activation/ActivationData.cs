@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using FinCore.Runtime.Invocation;
+
+using FinCore.Runtime.Telemetry;
 
 namespace FinCore.Runtime.Activation;
 
@@ -37,6 +40,9 @@ internal sealed class ActivationData
     public SiloRuntime Runtime { get; }
 
     public long LastUsed => Volatile.Read(ref _lastUsed);
+
+    /// <summary>Requests waiting in the mailbox (read without the lock: a gauge, not a decision).</summary>
+    public int QueueLength => _queue.Count;
 
     /// <summary>Completes when the activation has deactivated (or failed to activate).</summary>
     public Task Deactivated => _deactivated.Task;
@@ -145,6 +151,7 @@ internal sealed class ActivationData
 
     private ValueTask<object?> RunInline(MethodDescriptor method, object?[] args)
     {
+        var started = Stopwatch.GetTimestamp();
         ValueTask<object?> result;
         try
         {
@@ -157,7 +164,7 @@ internal sealed class ActivationData
 
         if (!result.IsCompleted)
         {
-            return AwaitInline(result);
+            return AwaitInline(result, started);
         }
 
         if (result.IsFaulted)
@@ -165,15 +172,19 @@ internal sealed class ActivationData
             OnFault(result.AsTask().Exception!.InnerException!);
         }
 
+        RuntimeTelemetry.CallCompleted(GrainId.Type, !result.IsFaulted, started);
         EndTurn();
         return result;
     }
 
-    private async ValueTask<object?> AwaitInline(ValueTask<object?> pending)
+    private async ValueTask<object?> AwaitInline(ValueTask<object?> pending, long started)
     {
+        var ok = false;
         try
         {
-            return await pending;
+            var result = await pending;
+            ok = true;
+            return result;
         }
         catch (Exception e)
         {
@@ -182,6 +193,7 @@ internal sealed class ActivationData
         }
         finally
         {
+            RuntimeTelemetry.CallCompleted(GrainId.Type, ok, started);
             EndTurn();
         }
     }
@@ -283,14 +295,30 @@ internal sealed class ActivationData
             }
 
             Volatile.Write(ref _lastUsed, Environment.TickCount64);
+
+            // The turn runs in its caller's trace, not in whichever caller happened to start the pump.
+            Activity.Current = item!.Caller;
+            var started = Stopwatch.GetTimestamp();
             try
             {
-                item!.TrySetResult(await item.RunAsync(_instance!));
+                item.TrySetResult(await item.RunAsync(_instance!));
+                if (item is MethodWorkItem)
+                {
+                    RuntimeTelemetry.CallCompleted(GrainId.Type, ok: true, started);
+                }
             }
             catch (Exception e)
             {
                 OnFault(e);
-                item!.TrySetException(e);
+                item.TrySetException(e);
+                if (item is MethodWorkItem)
+                {
+                    RuntimeTelemetry.CallCompleted(GrainId.Type, ok: false, started);
+                }
+            }
+            finally
+            {
+                Activity.Current = null;
             }
         }
     }

@@ -10,8 +10,11 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
 
     public int Count => _activations.Count;
 
+    public ICollection<ActivationData> All => _activations.Values;
+
     public void StartCollector()
     {
+        Telemetry.RuntimeTelemetry.Register(this);
         var quantum = runtime.ActivationOptions.CollectionQuantum;
         _collector = new Timer(_ => CollectIdle(), null, quantum, quantum);
     }
@@ -86,5 +89,9 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
         }
     }
 
-    public void Dispose() => _collector?.Dispose();
+    public void Dispose()
+    {
+        Telemetry.RuntimeTelemetry.Unregister(this);
+        _collector?.Dispose();
+    }
 }

@@ -4,6 +4,8 @@ using FinCore.Runtime.Membership;
 using FinCore.Runtime.Reminders;
 using FinCore.Runtime.Transport;
 
+using FinCore.Runtime.Telemetry;
+
 namespace FinCore.Runtime.Activation;
 
 /// <summary>The silo's call router and request dispatcher: a call for a grain this silo owns runs on the local
@@ -100,6 +102,7 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
             }
 
             var args = WireCodec.ReadArgs(request.Args, method);
+            using var span = RuntimeTelemetry.StartIncomingCall(request.Grain.Type, method.Name, request.TraceParent);
             var result = await Catalog.GetOrCreate(request.Grain).InvokeAsync(method, args);
             using var payload = new PooledBufferWriter(256);
             WireCodec.WriteResult(payload, method.ResultType, result);

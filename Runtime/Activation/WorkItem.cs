@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FinCore.Runtime.Invocation;
 
 namespace FinCore.Runtime.Activation;
@@ -6,6 +7,9 @@ namespace FinCore.Runtime.Activation;
 internal abstract class WorkItem : TaskCompletionSource<object?>
 {
     protected WorkItem() : base(TaskCreationOptions.RunContinuationsAsynchronously) { }
+
+    /// <summary>The caller's span when the request was queued: the turn runs under it.</summary>
+    public Activity? Caller { get; } = Activity.Current;
 
     public abstract ValueTask<object?> RunAsync(object grain);
 

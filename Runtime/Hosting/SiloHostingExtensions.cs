@@ -53,12 +53,26 @@ public static class SiloHostingExtensions
     }
 
     /// <summary>One-line console logs with UTC timestamps, the same in every FinCore process.</summary>
-    public static ILoggingBuilder AddFinCoreConsole(this ILoggingBuilder logging) => logging.AddSimpleConsole(o =>
+    public static ILoggingBuilder AddFinCoreConsole(this ILoggingBuilder logging)
     {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-        o.UseUtcTimestamp = true;
-    });
+        // FINCORE_LOG_FORMAT=json: one JSON object per line (for log shippers); otherwise one readable line.
+        if (string.Equals(Environment.GetEnvironmentVariable("FINCORE_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
+        {
+            return logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+                o.IncludeScopes = true;
+            });
+        }
+
+        return logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+    }
 
     /// <summary>Makes this web application a silo hosting the grains of <paramref name="grainAssemblies"/>.</summary>
     public static WebApplicationBuilder AddFinCoreSilo(this WebApplicationBuilder builder, params Assembly[] grainAssemblies)

@@ -161,6 +161,9 @@ internal sealed class ReminderService : IAsyncDisposable
     {
         var row = entry.Row;
         var period = row.PeriodMs == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(row.PeriodMs);
+
+        // Overdue when loaded (its owner was down): the lag includes how overdue it already was.
+        Telemetry.RuntimeTelemetry.ReminderFired(Environment.TickCount64 - entry.DueTick + Math.Max(0, -row.DueInMs));
         try
         {
             var delivered = await _runtime.DeliverReminderAsync(row.Grain, row.Name, new TickStatus(row.FirstDueAt, period, DateTime.UtcNow));

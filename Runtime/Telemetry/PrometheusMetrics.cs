@@ -44,6 +44,12 @@ public sealed class PrometheusMetrics : IDisposable
             {
                 cell.Sum += value;
                 cell.Count++;
+                if (instrument is Histogram<double> or Histogram<long> or Histogram<int>)
+                {
+                    cell.Buckets ??= new long[Bounds.Length];
+                    var i = Array.BinarySearch(Bounds, value);
+                    cell.Buckets[i >= 0 ? i : Math.Min(~i, Bounds.Length - 1)]++;
+                }
             }
         }
     }
@@ -70,9 +76,10 @@ public sealed class PrometheusMetrics : IDisposable
 
                     break;
                 case Histogram<double> or Histogram<long> or Histogram<int>:
-                    sb.Append(CultureInfo.InvariantCulture, $"# HELP {name}{unit} {help}\n# TYPE {name}{unit} summary\n");
+                    sb.Append(CultureInfo.InvariantCulture, $"# HELP {name}{unit} {help}\n# TYPE {name}{unit} histogram\n");
                     foreach (var (k, cell) in group)
                     {
+                        AppendBuckets(sb, name + unit, k.Tags, cell);
                         sb.Append(CultureInfo.InvariantCulture, $"{name}{unit}_count{k.Tags} {Value(cell, c => c.Count)}\n");
                         sb.Append(CultureInfo.InvariantCulture, $"{name}{unit}_sum{k.Tags} {Value(cell, c => c.Sum)}\n");
                     }
@@ -91,6 +98,49 @@ public sealed class PrometheusMetrics : IDisposable
 
         return sb.ToString();
     }
+
+    /// <summary>Cumulative bucket counts (Prometheus <c>le</c> semantics); the last bound is +Inf.</summary>
+    private static void AppendBuckets(StringBuilder sb, string name, string tags, Cell cell)
+    {
+        long[] counts;
+        lock (cell)
+        {
+            counts = (long[]?)cell.Buckets?.Clone() ?? new long[Bounds.Length];
+        }
+
+        var inner = tags.Length == 0 ? "" : tags[1..^1] + ",";
+        long cumulative = 0;
+        for (var i = 0; i < Bounds.Length; i++)
+        {
+            cumulative += counts[i];
+            var le = i == Bounds.Length - 1 ? "+Inf" : Bounds[i].ToString("R", CultureInfo.InvariantCulture);
+            sb.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{{inner}le=\"{le}\"}} {cumulative}\n");
+        }
+    }
+
+    /// <summary>
+    /// Histogram values by instrument name and tags: (tags, count, sum, per-bucket counts). For in-process
+    /// readers such as the dashboard, which turn two snapshots into a rate and percentiles.
+    /// </summary>
+    public IReadOnlyList<HistogramSnapshot> Histograms(string instrumentName)
+    {
+        var result = new List<HistogramSnapshot>();
+        foreach (var ((instrument, tags), cell) in _cells)
+        {
+            if (instrument.Name == instrumentName)
+            {
+                lock (cell)
+                {
+                    result.Add(new HistogramSnapshot(tags, (long)cell.Count, cell.Sum, (long[]?)cell.Buckets?.Clone() ?? new long[Bounds.Length]));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Upper bounds of histogram buckets, in the instrument's unit (ms for latencies); the last is +Inf.</summary>
+    public static readonly double[] Bounds = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, double.PositiveInfinity];
 
     private static string Value(Cell cell, Func<Cell, double> read)
     {
@@ -136,5 +186,9 @@ public sealed class PrometheusMetrics : IDisposable
         public double Sum;
         public double Count;
         public double Last;
+        public long[]? Buckets;
     }
 }
+
+/// <summary>One histogram series at one moment: its tags as written in /metrics, count, sum and bucket counts.</summary>
+public sealed record HistogramSnapshot(string Tags, long Count, double Sum, long[] Buckets);

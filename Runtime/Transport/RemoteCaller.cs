@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FinCore.Runtime.Invocation;
 using FinCore.Runtime.Membership;
+using FinCore.Runtime.Telemetry;
 
 namespace FinCore.Runtime.Transport;
 
@@ -20,6 +21,8 @@ internal sealed class RemoteCaller(MembershipOracle membership, ConnectionManage
         WireCodec.WriteArgs(buffer, method, args);
         var deadline = Environment.TickCount64 + _timeoutMs;
         var conflicts = 0;
+        using var span = RuntimeTelemetry.StartOutgoingCall(grain.Type, method.Name);
+        RuntimeTelemetry.RemoteCall(grain.Type);
         while (true)
         {
             var response = await SendAsync(grain, method.Id, method.IsIdempotent, buffer.WrittenMemory, 0, deadline, Activity.Current?.Id);

@@ -15,6 +15,11 @@ public class PaymentsCluster : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string> { ["Psp__StartDelay"] = "01:00:00" };
 
+    /// <summary>Every process writes its spans here (one JSON-lines file per process id).</summary>
+    public string TraceDir { get; } = Directory.CreateTempSubdirectory("fincore-traces-").FullName;
+
+    private Dictionary<string, string> TraceSettings => new() { ["FINCORE_TRACE_FILE"] = Path.Combine(TraceDir, "spans-{pid}.jsonl") };
+
     public SiloProcess Psp { get; private set; } = null!;
 
     public HttpClient PspHttp { get; private set; } = null!;
@@ -40,6 +45,11 @@ public class PaymentsCluster : IAsyncLifetime
         await Poll.UntilAsync(async () => !Psp.HasExited && (await PspHttp.GetAsync("/health/live")).IsSuccessStatusCode,
             TimeSpan.FromSeconds(60), "the PSP sandbox to start");
         var env = new Dictionary<string, string>(SiloSettings) { ["FINCORE_PSP_URL"] = PspHttp.BaseAddress!.ToString() };
+        foreach (var (k, v) in TraceSettings)
+        {
+            env[k] = v;
+        }
+
         Cluster = await TestCluster.StartAsync(Postgres, silos: 2, env: env);
         await StartGatewayAsync();
     }
@@ -47,7 +57,7 @@ public class PaymentsCluster : IAsyncLifetime
     /// <summary>Starts (or restarts) the gateway and waits until it is ready.</summary>
     public async Task StartGatewayAsync()
     {
-        Gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Secret, AdminToken, _gatewayPort, PspSecret);
+        Gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Secret, AdminToken, _gatewayPort, PspSecret, TraceSettings);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.HttpPort}") };
         await Poll.UntilAsync(async () =>
         {

@@ -51,10 +51,11 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>A gateway process (<c>dotnet FinCore.Gateway.dll</c>) for the cluster; <see cref="HttpPort"/> is its API port.</summary>
-    public static SiloProcess StartGateway(string postgres, string clusterId, string secret, string adminToken, int? port = null, string pspSecret = "")
+    public static SiloProcess StartGateway(string postgres, string clusterId, string secret, string adminToken, int? port = null, string pspSecret = "",
+        IReadOnlyDictionary<string, string>? env = null)
     {
         var httpPort = port ?? FreePort.Next();
-        return Launch(Repo.Built("Gateway", "FinCore.Gateway.dll"), new Dictionary<string, string>
+        var vars = new Dictionary<string, string>(env ?? new Dictionary<string, string>())
         {
             ["FINCORE_PSP_SECRET"] = pspSecret,
             ["FINCORE_POSTGRES"] = postgres,
@@ -63,7 +64,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["FINCORE_ADMIN_TOKEN"] = adminToken,
             ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
-        }, 0, httpPort);
+        };
+        return Launch(Repo.Built("Gateway", "FinCore.Gateway.dll"), vars, 0, httpPort);
     }
 
     /// <summary>The PSP sandbox process; its callbacks go to <paramref name="callbackUrl"/>.</summary>
