@@ -1,6 +1,7 @@
 using System.Net;
 using FinCore.Gateway.Apis;
 using FinCore.Gateway.Auth;
+using FinCore.Gateway.Dashboard;
 using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
 using FinCore.Gateway.Telemetry;
@@ -43,6 +44,9 @@ internal static class GatewayApp
         builder.Services.AddSingleton<ReadModel>();
         builder.Services.AddSingleton<TenantRateLimiter>();
         builder.Services.AddHttpClient("silo-health", c => c.Timeout = TimeSpan.FromMilliseconds(800));
+        builder.Services.AddSingleton<ClusterSnapshots>();
+        builder.Services.AddSingleton<DashboardSampler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DashboardSampler>());
         builder.Services.AddExceptionHandler<ExceptionMapping>();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1");
@@ -78,6 +82,7 @@ internal static class GatewayApp
         app.MapAdminApi();
         app.MapDeadLettersApi();
         app.MapPspApi();
+        app.MapDashboardApi();
         return app;
     }
 }

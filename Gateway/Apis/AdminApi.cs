@@ -1,7 +1,8 @@
-using FinCore.Gateway.Problems;
 using System.Text.Json;
 using FinCore.Gateway.Auth;
+using FinCore.Gateway.Dashboard;
 using FinCore.Gateway.Data;
+using FinCore.Gateway.Problems;
 using FinCore.Gateway.Validation;
 using FinCore.Grains;
 using FinCore.Runtime.Hosting;
@@ -106,43 +107,18 @@ internal static class AdminApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ClusterAsync(HttpContext http, IClusterClient cluster, IHttpClientFactory httpClients)
+    private static async Task<IResult> ClusterAsync(HttpContext http, ClusterSnapshots snapshots)
     {
-        var view = await cluster.RefreshAsync(http.RequestAborted);
-        var client = httpClients.CreateClient("silo-health");
-        var silos = await Task.WhenAll(view.Silos.OrderBy(s => s.StartedAt).Select(async s =>
+        var (version, silos) = await snapshots.TakeAsync(http.RequestAborted);
+        return TypedResults.Json(new
         {
-            int? activations = null;
-            if (s.HttpUrl is not null && s.Status != Runtime.Membership.SiloStatus.Dead)
+            @object = "cluster",
+            membership_version = version,
+            silos = silos.Select(s => new
             {
-                try
-                {
-                    using var doc = JsonDocument.Parse(await client.GetStringAsync(s.HttpUrl + "/health/ready", http.RequestAborted));
-                    activations = doc.RootElement.GetProperty("activations").GetInt32();
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
-                {
-                    activations = null; // unreachable or not ready: shown as unknown
-                }
-            }
-
-            return new
-            {
-                id = s.SiloId,
-                address = $"{s.Address}:{s.Port}",
-                status = s.Status switch
-                {
-                    Runtime.Membership.SiloStatus.Joining => "joining",
-                    Runtime.Membership.SiloStatus.Active => "active",
-                    Runtime.Membership.SiloStatus.ShuttingDown => "shutting_down",
-                    _ => "dead",
-                },
-                started_at = s.StartedAt.UtcDateTime,
-                last_heartbeat = s.HeartbeatAt.UtcDateTime,
-                activation_count = activations,
-            };
-        }));
-        return TypedResults.Json(new { @object = "cluster", membership_version = view.Version, silos }, ApiJson.Options);
+                id = s.Id, address = s.Address, status = s.Status, started_at = s.StartedAt, last_heartbeat = s.LastHeartbeat, activation_count = s.ActivationCount,
+            }),
+        }, ApiJson.Options);
     }
 
     private static async Task<IResult> VerifyAsync(HttpContext http, ReadModel readModel)

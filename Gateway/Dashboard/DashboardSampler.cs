@@ -1,0 +1,236 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FinCore.Gateway.Telemetry;
+using FinCore.Grains;
+using FinCore.Runtime.Hosting;
+using FinCore.Runtime.Telemetry;
+
+namespace FinCore.Gateway.Dashboard;
+
+/// <summary>
+/// Feeds the dashboard: every second a snapshot of this gateway's HTTP latency histogram (rate and percentiles come
+/// from differences between snapshots); every two seconds the cluster (silos, activations, membership changes),
+/// the silos' PSP outcome counters (from their /metrics) and the dead-letter count. Keeps five minutes.
+/// </summary>
+internal sealed partial class DashboardSampler(PrometheusMetrics metrics, ClusterSnapshots clusters, IClusterClient grains, IHttpClientFactory httpClients, ILogger<DashboardSampler> log)
+    : BackgroundService
+{
+    private const int Keep = 300;
+    private static readonly string[] Ignored = ["route=\"/metrics\"", "route=\"/admin/v1/dashboard\"", "route=\"/dashboard\"", "route=\"/health/live\"", "route=\"/health/ready\""];
+    private readonly Lock _gate = new();
+    private readonly LinkedList<RequestSample> _samples = new();
+    private readonly LinkedList<MembershipChange> _changes = new();
+    private Dictionary<string, string> _lastStatus = [];
+    private (long Version, IReadOnlyList<SiloSnapshot> Silos) _cluster = (0, []);
+    private Dictionary<string, double> _pspOutcomes = [];
+    private int? _deadLetters;
+
+    public DashboardData Snapshot()
+    {
+        lock (_gate)
+        {
+            var samples = _samples.ToList();
+            var series = new List<SeriesPoint>();
+            for (var i = 1; i < samples.Count; i++)
+            {
+                var (a, b) = (samples[i - 1], samples[i]);
+                var seconds = (b.At - a.At).TotalSeconds;
+                var window = samples[Math.Max(0, i - 5)];
+                var delta = Delta(window, b);
+                series.Add(new SeriesPoint(b.At, seconds <= 0 ? 0 : (b.Count - a.Count) / seconds, Percentile(delta, 0.50), Percentile(delta, 0.95), Percentile(delta, 0.99), seconds <= 0 ? 0 : (b.Errors - a.Errors) / seconds));
+            }
+
+            var last = samples.Count > 0 ? samples[^1] : null;
+            return new DashboardData(
+                DateTime.UtcNow,
+                _cluster.Version,
+                _cluster.Silos,
+                last?.Count ?? 0,
+                series.Count > 0 ? series[^1] : null,
+                series,
+                _pspOutcomes,
+                _deadLetters,
+                [.. _changes]);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var tick = 0;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            SampleRequests();
+            if (tick++ % 2 == 0)
+            {
+                try
+                {
+                    await SampleClusterAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    SampleFailed(log, e.Message);
+                }
+            }
+        }
+    }
+
+    private void SampleRequests()
+    {
+        long count = 0, errors = 0;
+        var buckets = new long[PrometheusMetrics.Bounds.Length];
+        foreach (var h in metrics.Histograms(GatewayTelemetry.DurationInstrument))
+        {
+            if (Ignored.Any(r => h.Tags.Contains(r, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            count += h.Count;
+            if (h.Tags.Contains("status=\"5", StringComparison.Ordinal))
+            {
+                errors += h.Count;
+            }
+
+            for (var i = 0; i < buckets.Length; i++)
+            {
+                buckets[i] += h.Buckets[i];
+            }
+        }
+
+        lock (_gate)
+        {
+            _samples.AddLast(new RequestSample(DateTime.UtcNow, count, errors, buckets));
+            while (_samples.Count > Keep)
+            {
+                _samples.RemoveFirst();
+            }
+        }
+    }
+
+    private async Task SampleClusterAsync(CancellationToken ct)
+    {
+        var cluster = await clusters.TakeAsync(ct);
+        var outcomes = new Dictionary<string, double>(StringComparer.Ordinal);
+        var client = httpClients.CreateClient("silo-health");
+        foreach (var silo in cluster.Silos.Where(s => s.Status != "dead" && s.HttpUrl is not null))
+        {
+            try
+            {
+                var text = await client.GetStringAsync(silo.HttpUrl + "/metrics", ct);
+                foreach (Match m in PspOutcome().Matches(text))
+                {
+                    var outcome = m.Groups["outcome"].Value;
+                    outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // a silo that just left: its counters are gone with it
+            }
+        }
+
+        int? deadLetters;
+        try
+        {
+            deadLetters = await grains.GetGrain<IDeadLetterGrain>("all").Count();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            deadLetters = null;
+        }
+
+        lock (_gate)
+        {
+            var now = DateTime.UtcNow;
+            var status = cluster.Silos.ToDictionary(s => s.Id, s => s.Status);
+            foreach (var (id, st) in status)
+            {
+                var before = _lastStatus.GetValueOrDefault(id);
+                if (before != st && (_lastStatus.Count > 0 || _changes.Count > 0))
+                {
+                    _changes.AddFirst(new MembershipChange(now, id, before ?? "absent", st));
+                }
+            }
+
+            if (_lastStatus.Count == 0 && _changes.Count == 0)
+            {
+                foreach (var s in cluster.Silos)
+                {
+                    _changes.AddFirst(new MembershipChange(s.StartedAt, s.Id, "absent", s.Status));
+                }
+            }
+
+            while (_changes.Count > 50)
+            {
+                _changes.RemoveLast();
+            }
+
+            _lastStatus = status;
+            _cluster = cluster;
+            _pspOutcomes = outcomes;
+            _deadLetters = deadLetters;
+        }
+    }
+
+    private static long[] Delta(RequestSample from, RequestSample to)
+    {
+        var d = new long[to.Buckets.Length];
+        for (var i = 0; i < d.Length; i++)
+        {
+            d[i] = to.Buckets[i] - from.Buckets[i];
+        }
+
+        return d;
+    }
+
+    /// <summary>The value below which a fraction <paramref name="q"/> of the requests fell, interpolated within its bucket (as Prometheus' histogram_quantile).</summary>
+    private static double? Percentile(long[] buckets, double q)
+    {
+        var total = buckets.Sum();
+        if (total == 0)
+        {
+            return null;
+        }
+
+        var rank = q * total;
+        double seen = 0;
+        var bounds = PrometheusMetrics.Bounds;
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            if (seen + buckets[i] >= rank)
+            {
+                var lower = i == 0 ? 0 : bounds[i - 1];
+                var upper = double.IsInfinity(bounds[i]) ? lower : bounds[i];
+                return buckets[i] == 0 ? upper : lower + ((upper - lower) * (rank - seen) / buckets[i]);
+            }
+
+            seen += buckets[i];
+        }
+
+        return bounds[^2];
+    }
+
+    [GeneratedRegex(@"^fincore_psp_outcomes_total\{outcome=""(?<outcome>[^""]+)""\} (?<value>\S+)$", RegexOptions.Multiline)]
+    private static partial Regex PspOutcome();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dashboard sample failed: {Reason}")]
+    private static partial void SampleFailed(ILogger logger, string reason);
+
+    private sealed record RequestSample(DateTime At, long Count, long Errors, long[] Buckets);
+}
+
+internal sealed record SeriesPoint(DateTime At, double Rate, double? P50, double? P95, double? P99, double Errors5xxRate);
+
+internal sealed record MembershipChange(DateTime At, string Silo, string From, string To);
+
+internal sealed record DashboardData(
+    DateTime GeneratedAt,
+    long MembershipVersion,
+    IReadOnlyList<SiloSnapshot> Silos,
+    long RequestsTotal,
+    SeriesPoint? Now,
+    IReadOnlyList<SeriesPoint> Series,
+    IReadOnlyDictionary<string, double> PspOutcomes,
+    int? DeadLetters,
+    IReadOnlyList<MembershipChange> MembershipChanges);
