@@ -21,8 +21,8 @@ public sealed class OpsUpTests
         var basePort = FreePort.Block(40); // PostgreSQL, gateway, sandbox, silo ports: all derived from the base
         try
         {
-            var first = await RunOnceAsync(state, basePort);
-            var second = await RunOnceAsync(state, basePort);
+            var first = await RunOnceAsync(state, basePort, underLoad: true);
+            var second = await RunOnceAsync(state, basePort, underLoad: false);
             Assert.Equal(first.Postgres, second.Postgres);
 
             // The second run found the first run's cluster in the same database: three silos from each run (two, and one added).
@@ -40,7 +40,7 @@ public sealed class OpsUpTests
         }
     }
 
-    private static async Task<(string Postgres, int[] Pids)> RunOnceAsync(string state, int basePort)
+    private static async Task<(string Postgres, int[] Pids)> RunOnceAsync(string state, int basePort, bool underLoad)
     {
         File.Delete(Path.Combine(state, "run.json"));
         var psi = new ProcessStartInfo(Repo.Ops("up")) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -85,14 +85,41 @@ public sealed class OpsUpTests
         var psp = root.GetProperty("psp_url").GetString()!;
         Assert.True((await http.GetAsync(psp + "/health/live")).IsSuccessStatusCode);
 
-        // Operators grow and shrink the cluster with ops/silo.
+        // Operators grow and shrink the cluster with ops/silo — the first time under LoadGen traffic, which must see no failure.
+        Task<LoadGenProcess.Result>? load = null;
+        var loadOut = Path.Combine(state, "loadgen");
+        if (underLoad)
+        {
+            load = LoadGenProcess.RunAsync("run", "--target", gateway, "--admin-token", root.GetProperty("admin_token").GetString()!, "--tenants", "2",
+                "--rate", "100", "--duration", "35s", "--mix", "create=60,get=40", "--connections", "16", "--quiet", "--out", loadOut,
+                "--threshold", "errors<=0%", "--threshold", "dropped<=0%");
+            await Poll.UntilAsync(async () => (await http.GetStringAsync(gateway + "/metrics")).Contains("route=\"/v1/charges\"", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(30), "LoadGen traffic to arrive");
+        }
+
         var added = await Shell.RunAsync(Repo.Ops("silo"), "add", "--state-dir", state);
         Assert.Contains("is Active", added, StringComparison.Ordinal);
         var listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
         Assert.Equal(3, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
+        if (underLoad)
+        {
+            // The new silo owns part of the ring: new charges activate there too (every active silo hosts activations).
+            await Poll.UntilAsync(async () => (await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state)).Split('\n')
+                .Count(l => l.Contains("\tactive\t", StringComparison.Ordinal) && !l.Contains("activations=0\t", StringComparison.Ordinal) && !l.Contains("activations=-", StringComparison.Ordinal)) == 3,
+                TimeSpan.FromSeconds(30), "the added silo to host activations");
+        }
+
         Assert.Contains("drained", await Shell.RunAsync(Repo.Ops("silo"), "drain", "silo-2", "--state-dir", state), StringComparison.Ordinal);
         listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
         Assert.Equal(2, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
+        if (load is not null)
+        {
+            var run = await load;
+            var totals = run.Report.GetProperty("totals");
+            Assert.True(run.ExitCode == 0, $"LoadGen saw failures while a silo was added and drained: {totals}\n{run.Report.GetProperty("status_codes")}\n{run.Stderr}");
+            Assert.True(totals.GetProperty("completed").GetInt64() >= 3000);
+            Assert.Equal(0, totals.GetProperty("errors").GetInt64());
+        }
 
         var pids = silos.Select(s => s.GetProperty("pid").GetInt32()).ToArray();
         var postgres = root.GetProperty("postgres").GetString()!;
