@@ -18,7 +18,7 @@ if (secret.Length < 16)
     return 2;
 }
 
-builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(config["FINCORE_LISTEN_ADDRESS"] ?? "127.0.0.1"), port));
 builder.Services.AddHttpClient("callbacks", c => c.Timeout = TimeSpan.FromSeconds(5));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
 var app = builder.Build();
