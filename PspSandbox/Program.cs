@@ -141,7 +141,7 @@ app.MapGet("/admin/ledger", () =>
     {
         captures = all.Where(x => x.Status == "captured").OrderBy(x => x.CapturedAt).Select(x => new
         {
-            idempotency_key = x.Key, reference = x.Reference, amount = x.Amount, currency = x.Currency, captured_at = x.CapturedAt, duplicates = x.Duplicates,
+            idempotency_key = x.Key, reference = x.Reference, amount = x.Amount, currency = x.Currency, captured_at = x.CapturedAt, duplicates = x.Duplicates, captures = x.Captures,
         }),
         totals = new
         {

@@ -47,15 +47,18 @@ public sealed class AuditGrain(Database database, [PersistentState("audit")] ITr
             hashes[i] = hash;
         }
 
+        var (oldSeq, oldHash) = (state.State.Seq, state.State.Hash);
         state.State.Seq = seq;
         state.State.Hash = hash;
         try
         {
             await state.WriteStateAsync([PaymentsSql.SealEvents(ids, seqs, prevs, hashes)]);
         }
-        catch (Exception e) when (e is InconsistentStateException or NpgsqlException)
+        catch (Exception e) when (e is InconsistentStateException or NpgsqlException or IOException or TimeoutException)
         {
-            await state.ReadStateAsync();
+            // Never chain on from a head that may not be stored: back to the last known one; the runtime retires
+            // this activation after the turn, and the next one reads the head that really is in the database.
+            (state.State.Seq, state.State.Hash) = (oldSeq, oldHash);
             throw;
         }
 

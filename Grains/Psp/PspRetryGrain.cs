@@ -20,6 +20,13 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
     {
         if (state.State.Payment is not null)
         {
+            // Begun before; but the call that began it may have failed between the state write and the reminder
+            // (the database went away), and the client's retry lands here: make sure the attempt is scheduled.
+            if (!state.State.Done && await GetReminder(Attempt) is null)
+            {
+                await RegisterOrUpdateReminder(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan);
+            }
+
             return;
         }
 

@@ -36,6 +36,7 @@ internal static class Commands
     private static readonly Option<string> DropAfter = new("--drop-after") { Description = "Drop (and count) an arrival not sent this long after its intended time", DefaultValueFactory = _ => "5s" };
     private static readonly Option<string> PingPath = new("--ping-path") { Description = "Path the 'ping' operation GETs", DefaultValueFactory = _ => "/health/live" };
     private static readonly Option<bool> Quiet = new("--quiet") { Description = "No live progress" };
+    private static readonly Option<string?> RecordAccepted = new("--record-accepted") { Description = "Write 'tenant_id,charge_id' of every acknowledged (202) charge to this file" };
 
     private static readonly Option<double> StartRate = new("--start-rate") { Description = "First step's rate", DefaultValueFactory = _ => 100 };
     private static readonly Option<double> StepRate = new("--step") { Description = "Rate added per step", DefaultValueFactory = _ => 100 };
@@ -78,7 +79,7 @@ internal static class Commands
     private static Option[] Common() =>
     [
         Target, ApiKey, AdminToken, Tenants, Out, MixOption, Connections, Concurrency, Http2, Warmup, ThresholdOption,
-        TrackCompletion, PollInterval, CompletionTimeout, Timeout, DropAfter, PingPath, Quiet,
+        TrackCompletion, PollInterval, CompletionTimeout, Timeout, DropAfter, PingPath, Quiet, RecordAccepted,
     ];
 
     private static async Task<int> Execute(ParseResult parse, bool stress)
@@ -267,6 +268,7 @@ internal static class Commands
             DropAfter = PositiveDuration(p.GetValue(DropAfter)!, "--drop-after"),
             PingPath = p.GetValue(PingPath)!,
             Quiet = p.GetValue(Quiet),
+            RecordAccepted = p.GetValue(RecordAccepted),
             Command = "run",
         };
     }

@@ -26,6 +26,7 @@ internal sealed partial class LoadEngine
     private readonly CancellationTokenSource stopScheduling = new();
     private readonly Func<Segment, Totals, string?>? phaseGate;
     private CompletionTracker? tracker;
+    private AcceptedLog? acceptedLog;
     private long t0;
     private volatile int currentSegment = -1;
     private volatile bool endPhaseRequested;
@@ -92,6 +93,8 @@ internal sealed partial class LoadEngine
     {
         t0 = Clock.Now;
         var timeline = new RunTimeline(this, settings);
+        using var accepted = settings.RecordAccepted is { } path ? new AcceptedLog(path) : null;
+        acceptedLog = accepted;
         if (settings.TrackCompletion)
         {
             tracker = new CompletionTracker(api, settings, this);
@@ -272,10 +275,14 @@ internal sealed partial class LoadEngine
                 var done = Clock.Now;
                 InterlockedMax(ref lastCompletion, done);
                 Record(segment, arrival.Intended, sentAt, done, outcome);
-                if (outcome.Accepted is { } accepted && tracker is not null && segment.Measured)
+                if (outcome.Accepted is { } accepted)
                 {
-                    Interlocked.Increment(ref Measured.Accepted);
-                    tracker.Add(accepted);
+                    acceptedLog?.Add(accepted);
+                    if (tracker is not null && segment.Measured)
+                    {
+                        Interlocked.Increment(ref Measured.Accepted);
+                        tracker.Add(accepted);
+                    }
                 }
             }
         }

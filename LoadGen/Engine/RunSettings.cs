@@ -52,6 +52,9 @@ public sealed record RunSettings
 
     public string PingPath { get; init; } = "/health/live";
 
+    /// <summary>Appends "tenant_id,charge_id" for every 202 here (for invariant checkers: what was acknowledged).</summary>
+    public string? RecordAccepted { get; init; }
+
     public bool Quiet { get; init; }
 
     public string Command { get; init; } = "run";

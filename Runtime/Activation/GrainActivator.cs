@@ -58,7 +58,8 @@ internal sealed class GrainActivator(IServiceProvider services, GrainStorage sto
         var name = attr.StateName;
         return (activation, states) =>
         {
-            var state = (IStateLoader)Activator.CreateInstance(stateType, activation.GrainId, name, storage, activation.Runtime.StateJson)!;
+            var state = (IStateLoader)Activator.CreateInstance(stateType, activation.GrainId, name, storage, activation.Runtime.StateJson,
+                (Action)(() => activation.RequestDeactivation(DeactivationReason.InconsistentState)))!;
             states.Add(state);
             return state;
         };

@@ -91,9 +91,11 @@ internal static class WireCodec
     {
         var w = Writer(output);
         w.WriteStartObject();
-        w.WriteString("type", e.GetType().FullName);
+        // A failure relayed from another silo keeps its original type, so callers two hops away still know it.
+        var relayed = e as GrainCallException;
+        w.WriteString("type", relayed?.RemoteType ?? e.GetType().FullName);
         w.WriteString("message", e.Message);
-        w.WriteString("stack", e.StackTrace);
+        w.WriteString("stack", relayed?.RemoteStackTrace ?? e.StackTrace);
         w.WriteEndObject();
         w.Flush();
         w.Reset(Stream.Null);

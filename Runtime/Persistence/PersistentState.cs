@@ -3,8 +3,11 @@ using System.Text.Json;
 
 namespace FinCore.Runtime.Persistence;
 
-/// <summary>Loads and writes one named state of one grain, keeping the ETag it last saw.</summary>
-internal sealed class PersistentState<TState>(GrainId grain, string stateName, GrainStorage storage, JsonSerializerOptions json)
+/// <summary>Loads and writes one named state of one grain, keeping the ETag it last saw. A write that fails for
+/// any reason but an ETag conflict (the database went away mid-commit: it may or may not have committed) leaves the
+/// grain's memory unreliable, so <paramref name="onUncertainWrite"/> retires the activation once its turn ends and
+/// the next call loads the truth from storage.</summary>
+internal sealed class PersistentState<TState>(GrainId grain, string stateName, GrainStorage storage, JsonSerializerOptions json, Action onUncertainWrite)
     : IPersistentState<TState>, ITransactionalState<TState>, IStateLoader where TState : new()
 {
     private long? _etag;
@@ -35,7 +38,15 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
     public async Task WriteStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default)
     {
         var body = JsonSerializer.Serialize(State, json);
-        _etag = await storage.WriteAsync(new StateWrite(grain, stateName, _etag, body, alsoWrite, delete: false));
+        try
+        {
+            _etag = await storage.WriteAsync(new StateWrite(grain, stateName, _etag, body, alsoWrite, delete: false));
+        }
+        catch (Exception e) when (e is not InconsistentStateException)
+        {
+            onUncertainWrite();
+            throw;
+        }
     }
 
     public async Task ClearStateAsync(CancellationToken cancellationToken = default)

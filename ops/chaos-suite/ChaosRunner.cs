@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace FinCore.Chaos;
+
+/// <summary>One scenario end to end: LoadGen and the probes drive traffic, the faults run, the system settles, the checker counts.</summary>
+internal static class ChaosRunner
+{
+    private static readonly string[] TransportFailures = ["timeout", "connect", "http_error", "io_error"];
+
+    /// <summary>Runs <paramref name="scenario"/> at <paramref name="chargesPerSecond"/> charges created per second (LoadGen sends 80% creates, 20% reads).</summary>
+    public static async Task<CheckResult> RunAsync(LocalCluster cluster, Scenario scenario, double chargesPerSecond, string outDir, Action<string> log, CancellationToken ct)
+    {
+        Directory.CreateDirectory(outDir);
+        await cluster.SetPspFaultsAsync(Scenarios.Healthy);
+        var a = await CreateTenantAsync(cluster);
+        var b = await CreateTenantAsync(cluster);
+        log($"{scenario.Name}: {scenario.Description}; {chargesPerSecond:0} charges/s for {scenario.Load.TotalSeconds:0} s");
+
+        var accepted = Path.Combine(outDir, "accepted.csv");
+        File.Delete(accepted);
+        var loadgen = Processes.Start(Processes.Built("LoadGen", "FinCore.LoadGen.dll"), new Dictionary<string, string>(), Path.Combine(outDir, "loadgen.log"),
+            "run", "--target", cluster.GatewayUrl, "--admin-token", cluster.AdminToken, "--tenants", "3",
+            "--rate", (chargesPerSecond / 0.8).ToString("0.#", CultureInfo.InvariantCulture), "--duration", $"{scenario.Load.TotalSeconds:0}s",
+            "--mix", "create=80,get=20", "--connections", "64", "--timeout", "10s", "--drop-after", "10s",
+            "--record-accepted", accepted, "--out", Path.Combine(outDir, "loadgen"), "--quiet");
+        var started = Stopwatch.StartNew();
+        while (!File.Exists(accepted) && !loadgen.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100, ct);
+        }
+
+        using var stopProbes = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var probes = new Probes(cluster, a, b);
+        var probing = probes.RunAsync(stopProbes.Token);
+        await scenario.Faults(cluster, log, ct);
+        var lastFaultEnded = DateTime.UtcNow;
+        await loadgen.WaitForExitAsync(ct);
+        await stopProbes.CancelAsync();
+        await probing;
+        var loadEnded = DateTime.UtcNow;
+
+        var acknowledged = File.ReadAllLines(accepted).Select(l => l.Split(',')).Where(p => p.Length == 2).Select(p => (p[0], p[1])).ToList();
+        lock (probes.Accepted)
+        {
+            acknowledged.AddRange(probes.Accepted);
+        }
+
+        var codes = ReadStatusCodes(Path.Combine(outDir, "loadgen", "report.json"));
+        var deadline = new[] { lastFaultEnded.AddSeconds(60), loadEnded.AddSeconds(20) }.Max();
+        log($"  load done: {acknowledged.Count} acknowledged; settling (until {(deadline - DateTime.UtcNow).TotalSeconds:0} s from now at most)");
+        var settled = await InvariantChecker.SettleAsync(cluster, acknowledged, lastFaultEnded, deadline);
+
+        var result = new CheckResult
+        {
+            Scenario = scenario.Name,
+            Faults = scenario.Description,
+            Rate = chargesPerSecond,
+            LoadSeconds = scenario.Load.TotalSeconds,
+            Unexpected5xx = codes.Where(kv => kv.Key.StartsWith('5') && kv.Key != "503").Sum(kv => kv.Value) + probes.Unexpected5xx,
+            Responses503 = codes.GetValueOrDefault("503"),
+            TransportErrors = codes.Where(kv => TransportFailures.Contains(kv.Key)).Sum(kv => kv.Value),
+            IdempotencyViolations = probes.IdempotencyViolations,
+            IdempotencyChecks = probes.IdempotencyChecks,
+            CrossTenantReads = probes.CrossTenantViolations,
+            CrossTenantChecks = probes.CrossTenantChecks,
+            SettledSecondsAfterLastFault = Math.Round(settled, 1),
+            Notes = [.. probes.Notes, .. codes.Where(kv => kv.Key.StartsWith('5') && kv.Key != "503").Select(kv => $"LoadGen got {kv.Value} × {kv.Key}")],
+        };
+        var tenants = acknowledged.Select(x => x.Item1).Append(a.Id).Append(b.Id).Distinct();
+        result = await InvariantChecker.CheckAsync(cluster, result, acknowledged, tenants);
+        await File.WriteAllTextAsync(Path.Combine(outDir, "result.json"), JsonSerializer.Serialize(result, Json), ct);
+        log($"  {(result.Passed ? "PASSED" : "FAILED")}: {Summary(result)}");
+        return result;
+    }
+
+    public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static string Summary(CheckResult r) =>
+        $"acknowledged {r.Acknowledged} (succeeded {r.Succeeded}, failed {r.Failed}, dead-lettered {r.DeadLettered}), stuck {r.Stuck}, lost {r.Lost}, " +
+        $"double-captured {r.DoubleCaptured}, ledger mismatches {r.LedgerMismatches}, backwards {r.BackwardsTransitions}, idempotency violations {r.IdempotencyViolations}/{r.IdempotencyChecks}, " +
+        $"cross-tenant reads {r.CrossTenantReads}/{r.CrossTenantChecks}, audit breaks {r.AuditChainBreaks}, 5xx other than 503 {r.Unexpected5xx}, 503 {r.Responses503}, " +
+        $"no response {r.TransportErrors}, settled {r.SettledSecondsAfterLastFault} s after the last fault";
+
+    /// <summary>The results as a Markdown table (for the README).</summary>
+    public static string Table(IEnumerable<CheckResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| scenario | faults | load | acknowledged | succeeded / failed / dead-lettered | stuck | lost | double-captured | ledger mismatches | backwards | idempotency | cross-tenant | audit | 5xx ≠ 503 | 503 | settled after last fault |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Faults} | {r.Rate:0} charges/s, {r.LoadSeconds:0} s | {r.Acknowledged} | {r.Succeeded} / {r.Failed} / {r.DeadLettered} | {r.Stuck} | {r.Lost} | {r.DoubleCaptured} | {r.LedgerMismatches} | {r.BackwardsTransitions} | {r.IdempotencyViolations} of {r.IdempotencyChecks} | {r.CrossTenantReads} of {r.CrossTenantChecks} | {(r.AuditChainBreaks == 0 ? "verifies" : r.AuditChainBreaks + " breaks")} | {r.Unexpected5xx} | {r.Responses503} | {r.SettledSecondsAfterLastFault} s |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static Dictionary<string, long> ReadStatusCodes(string report)
+    {
+        if (!File.Exists(report))
+        {
+            return [];
+        }
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(report));
+        return doc.RootElement.GetProperty("status_codes").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+    }
+
+    private static async Task<(string Id, string Key)> CreateTenantAsync(LocalCluster cluster)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, cluster.GatewayUrl + "/admin/v1/tenants")
+        {
+            Content = new StringContent(
+                """{"name":"chaos probe","currency":"EUR","limits":{"max_amount":99999999,"requests_per_second":100000,"velocity_per_customer":1000000,"velocity_per_payment_method":1000000}}""",
+                Encoding.UTF8,
+                "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cluster.AdminToken);
+        using var response = await cluster.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        response.EnsureSuccessStatusCode();
+        using var doc = JsonDocument.Parse(body);
+        return (doc.RootElement.GetProperty("id").GetString()!, doc.RootElement.GetProperty("api_key").GetString()!);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using FinCore.Grains;
+using Npgsql;
+
+namespace FinCore.Chaos;
+
+/// <summary>
+/// Checks DESIGN.md's invariants once a scenario has settled, against PostgreSQL, the API and the PSP sandbox's
+/// ledger: nothing acknowledged is lost or stuck, nothing is captured twice, the ledger and the charges agree, no
+/// status moved backwards (by the events, in order), the audit chain of every tenant verifies.
+/// </summary>
+internal static class InvariantChecker
+{
+    private static readonly string[] Unfinished = ["created", "processing"];
+
+    /// <summary>Waits until every acknowledged charge is terminal or dead-lettered, or the deadline passes.</summary>
+    public static async Task<double> SettleAsync(LocalCluster cluster, IReadOnlyCollection<(string Tenant, string Id)> acknowledged, DateTime lastFaultEnded, DateTime deadline)
+    {
+        var ids = acknowledged.Select(a => a.Id).ToArray();
+        while (true)
+        {
+            long unfinished;
+            try
+            {
+                await using var conn = new NpgsqlConnection(cluster.Postgres);
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand("SELECT count(*) FROM charges WHERE id = ANY(@ids) AND status = ANY(@open)", conn);
+                cmd.Parameters.AddWithValue("ids", ids);
+                cmd.Parameters.AddWithValue("open", Unfinished);
+                unfinished = (long)(await cmd.ExecuteScalarAsync())!;
+            }
+            catch (NpgsqlException)
+            {
+                unfinished = -1;
+            }
+
+            if (unfinished == 0 || DateTime.UtcNow > deadline)
+            {
+                return Math.Max(0, (DateTime.UtcNow - lastFaultEnded).TotalSeconds);
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
+    public static async Task<CheckResult> CheckAsync(LocalCluster cluster, CheckResult result, IReadOnlyCollection<(string Tenant, string Id)> acknowledged, IEnumerable<string> tenants)
+    {
+        var ids = acknowledged.Select(a => a.Id).Distinct().ToArray();
+        var status = new Dictionary<string, string>(StringComparer.Ordinal);
+        var events = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using (var conn = new NpgsqlConnection(cluster.Postgres))
+        {
+            await conn.OpenAsync();
+            await using (var cmd = new NpgsqlCommand("SELECT id, status FROM charges WHERE id = ANY(@ids)", conn))
+            {
+                cmd.Parameters.AddWithValue("ids", ids);
+                await using var r = await cmd.ExecuteReaderAsync();
+                while (await r.ReadAsync())
+                {
+                    status[r.GetString(0)] = r.GetString(1);
+                }
+            }
+
+            await using (var cmd = new NpgsqlCommand("SELECT charge_id, type FROM events WHERE charge_id = ANY(@ids) ORDER BY id", conn))
+            {
+                cmd.Parameters.AddWithValue("ids", ids);
+                await using var r = await cmd.ExecuteReaderAsync();
+                while (await r.ReadAsync())
+                {
+                    var id = r.GetString(0);
+                    if (!events.TryGetValue(id, out var list))
+                    {
+                        events[id] = list = [];
+                    }
+
+                    list.Add(r.GetString(1));
+                }
+            }
+        }
+
+        var notes = new List<string>(result.Notes);
+        var lost = ids.Where(id => !status.ContainsKey(id)).ToList();
+        notes.AddRange(lost.Take(5).Select(id => $"lost: {id}"));
+        var stuck = status.Where(kv => Unfinished.Contains(kv.Value)).Select(kv => kv.Key).ToList();
+        notes.AddRange(stuck.Take(5).Select(id => $"stuck: {id} ({status[id]})"));
+
+        // Status changes, in the order their events were written, must each be allowed by the status machine.
+        var backwards = 0;
+        foreach (var (id, types) in events)
+        {
+            ChargeStatus? previous = null;
+            foreach (var type in types)
+            {
+                if (!type.StartsWith("charge.", StringComparison.Ordinal) || !ChargeStatusMachine.TryParseApi(type["charge.".Length..], out var next))
+                {
+                    continue;
+                }
+
+                if (previous is { } p && !ChargeStatusMachine.CanMove(p, next))
+                {
+                    backwards++;
+                    notes.Add($"{id}: {p.ToApi()} → {next.ToApi()}");
+                }
+
+                previous = next;
+            }
+        }
+
+        // The PSP's ledger against the charges.
+        using var ledgerDoc = JsonDocument.Parse(await cluster.Http.GetStringAsync(cluster.PspUrl + "/admin/ledger"));
+        var captured = new HashSet<string>(StringComparer.Ordinal);
+        var doubles = 0;
+        foreach (var c in ledgerDoc.RootElement.GetProperty("captures").EnumerateArray())
+        {
+            var key = c.GetProperty("idempotency_key").GetString()!;
+            if (!captured.Add(key) || (c.TryGetProperty("captures", out var n) && n.GetInt32() > 1))
+            {
+                doubles++;
+                notes.Add($"captured twice: {key}");
+            }
+        }
+
+        var mismatches = 0;
+        foreach (var (id, s) in status)
+        {
+            var wasCaptured = captured.Contains(id);
+            if ((s == "succeeded" && !wasCaptured) || (s is "failed" or "canceled" && wasCaptured))
+            {
+                mismatches++;
+                notes.Add($"{id} is {s} but the PSP {(wasCaptured ? "captured it" : "has no capture")}");
+            }
+        }
+
+        var breaks = 0;
+        foreach (var tenant in tenants.Distinct())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{cluster.GatewayUrl}/admin/v1/audit/verify?tenant={tenant}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cluster.AdminToken);
+            using var response = await cluster.Http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode || !JsonDocument.Parse(body).RootElement.GetProperty("ok").GetBoolean())
+            {
+                breaks++;
+                notes.Add($"audit chain of {tenant}: {body}");
+            }
+        }
+
+        return result with
+        {
+            Acknowledged = ids.Length,
+            Succeeded = status.Values.Count(s => s == "succeeded"),
+            Failed = status.Values.Count(s => s == "failed"),
+            Canceled = status.Values.Count(s => s == "canceled"),
+            DeadLettered = status.Values.Count(s => s == "dead_lettered"),
+            Stuck = stuck.Count,
+            Lost = lost.Count,
+            DoubleCaptured = doubles,
+            LedgerMismatches = mismatches,
+            BackwardsTransitions = backwards,
+            AuditChainBreaks = breaks,
+            Notes = notes,
+        };
+    }
+}

@@ -1,0 +1,97 @@
+namespace FinCore.Chaos;
+
+/// <summary>
+/// A fault scenario: how long LoadGen drives traffic, and the faults injected meanwhile (the script runs from the
+/// start of the load and returns when the last fault has ended).
+/// </summary>
+internal sealed record Scenario(string Name, string Description, TimeSpan Load, Func<LocalCluster, Action<string>, CancellationToken, Task> Faults);
+
+internal static class Scenarios
+{
+    public static readonly IReadOnlyList<string> Names = ["kill-silo", "db-outage", "psp-outage", "psp-slow", "gateway-restart", "all"];
+
+    private const string HealthyPsp = """{"latency_ms":{"p50":40,"p99":250},"error_rate":0.02}""";
+    private const string SlowPsp = """{"latency_ms":{"p50":200,"p99":5000},"error_rate":0.02}""";
+    private const string DownPsp = """{"latency_ms":{"p50":40,"p99":250},"outage":true}""";
+
+    /// <summary>The scenario; <paramref name="longRun"/> is the full version (the issue's timings), else the short one.</summary>
+    public static Scenario Get(string name, bool longRun)
+    {
+        TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
+        return name switch
+        {
+            "kill-silo" => new(name, longRun ? "kill -9 a random silo every 20 s and start a replacement (6 times)" : "kill -9 a random silo every 20 s and start a replacement (2 times)",
+                S(longRun ? 135 : 50), async (c, log, ct) =>
+                {
+                    for (var i = 0; i < (longRun ? 6 : 2); i++)
+                    {
+                        await Task.Delay(S(i == 0 ? 10 : 20), ct);
+                        var victim = c.KillRandomSilo();
+                        log($"  killed silo pid {victim.Id}");
+                        await Task.Delay(S(2), ct);
+                        await c.StartSiloAsync();
+                        log("  replacement silo active");
+                    }
+                }),
+            "db-outage" => new(name, "stop PostgreSQL for 10 s, then start it", S(longRun ? 60 : 35), async (c, log, ct) =>
+            {
+                await Task.Delay(S(10), ct);
+                await c.StopDatabaseAsync();
+                log("  PostgreSQL stopped");
+                await Task.Delay(S(10), ct);
+                await c.StartDatabaseAsync();
+                log("  PostgreSQL started");
+            }),
+            "psp-outage" => new(name, longRun ? "PSP outage for 30 s" : "PSP outage for 15 s", S(longRun ? 60 : 35), async (c, log, ct) =>
+            {
+                await Task.Delay(S(10), ct);
+                await c.SetPspFaultsAsync(DownPsp);
+                log("  PSP down");
+                await Task.Delay(S(longRun ? 30 : 15), ct);
+                await c.SetPspFaultsAsync(HealthyPsp);
+                log("  PSP back");
+            }),
+            "psp-slow" => new(name, longRun ? "PSP slow (p50 200 ms, p99 5 s) for 60 s" : "PSP slow (p50 200 ms, p99 5 s) for 20 s", S(longRun ? 90 : 35), async (c, log, ct) =>
+            {
+                await Task.Delay(S(10), ct);
+                await c.SetPspFaultsAsync(SlowPsp);
+                log("  PSP slow");
+                await Task.Delay(S(longRun ? 60 : 20), ct);
+                await c.SetPspFaultsAsync(HealthyPsp);
+                log("  PSP fast again");
+            }),
+            "gateway-restart" => new(name, "SIGTERM the gateway and start it again", S(longRun ? 60 : 30), async (c, log, ct) =>
+            {
+                await Task.Delay(S(10), ct);
+                await c.RestartGatewayAsync();
+                log("  gateway restarted");
+            }),
+            "all" => new(name, "all of the above at once", S(longRun ? 120 : 50), async (c, log, ct) =>
+            {
+                await Task.Delay(S(5), ct);
+                await c.SetPspFaultsAsync(SlowPsp);
+                log("  PSP slow");
+                await Task.Delay(S(5), ct);
+                var victim = c.KillRandomSilo();
+                log($"  killed silo pid {victim.Id}");
+                await c.StopDatabaseAsync();
+                log("  PostgreSQL stopped");
+                await Task.Delay(S(10), ct);
+                await c.StartDatabaseAsync();
+                log("  PostgreSQL started");
+                await c.StartSiloAsync();
+                log("  replacement silo active");
+                await c.RestartGatewayAsync();
+                log("  gateway restarted");
+                await c.SetPspFaultsAsync(DownPsp);
+                log("  PSP down");
+                await Task.Delay(S(longRun ? 30 : 10), ct);
+                await c.SetPspFaultsAsync(HealthyPsp);
+                log("  PSP back");
+            }),
+            _ => throw new ArgumentException($"unknown scenario '{name}' (one of: {string.Join(", ", Names)})", nameof(name)),
+        };
+    }
+
+    public static string Healthy => HealthyPsp;
+}
