@@ -11,6 +11,8 @@ namespace FinCore.Grains.Charges;
 /// transaction (the outbox), so the audit trail, webhooks and listings never disagree with the charge.</summary>
 public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
 {
+    private bool _processingBegun;
+
     public async Task<CreateChargeResult> Create(CreateChargeCommand command)
     {
         if (state.State.Charge is not null)
@@ -20,9 +22,11 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
                 throw new IdempotencyKeyMismatchException("This Idempotency-Key was used with a different request body.");
             }
 
-            if (state.State.Status == ChargeStatus.Created)
+            // The first create may have died before processing was started. Not when this activation began it:
+            // its retry grain may be calling back here right now (MarkProcessing), and waiting on it would deadlock.
+            if (state.State.Status == ChargeStatus.Created && !_processingBegun)
             {
-                await BeginProcessingAsync(); // the first create may have died before processing was started
+                await BeginProcessingAsync();
             }
 
             return new CreateChargeResult(state.State.FirstResponse!, Replayed: true);
@@ -150,11 +154,12 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
         return result;
     }
 
-    private Task BeginProcessingAsync()
+    private async Task BeginProcessingAsync()
     {
         var c = state.State.Charge!;
-        return GrainFactory.GetGrain<IPspRetryGrain>(GetPrimaryKeyString())
+        await GrainFactory.GetGrain<IPspRetryGrain>(GetPrimaryKeyString())
             .Begin(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod));
+        _processingBegun = true;
     }
 
     public Task<Charge> Get()

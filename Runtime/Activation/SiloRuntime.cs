@@ -59,10 +59,32 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
     {
         if (OwnsLocally(grainId))
         {
-            return Catalog.GetOrCreate(grainId).InvokeAsync(method, args);
+            return WithDeadline(Catalog.GetOrCreate(grainId).InvokeAsync(method, args), grainId, method);
         }
 
-        return Remote.InvokeAsync(grainId, method, args, () => Catalog.GetOrCreate(grainId).InvokeAsync(method, args));
+        return Remote.InvokeAsync(grainId, method, args, () => WithDeadline(Catalog.GetOrCreate(grainId).InvokeAsync(method, args), grainId, method));
+    }
+
+    /// <summary>
+    /// Local calls get the same deadline as remote ones. Turns are not reentrant, so two grains calling each other
+    /// (A waits on B while B waits on A) would otherwise wait forever when both live here; with the deadline the
+    /// cycle breaks with a <see cref="TimeoutException"/>, and the callers' retries (reminders, clients) go on.
+    /// </summary>
+    private ValueTask<object?> WithDeadline(ValueTask<object?> pending, GrainId grainId, MethodDescriptor method)
+    {
+        return pending.IsCompleted ? pending : Await(pending, grainId, method, Remote.Options.CallTimeout);
+
+        static async ValueTask<object?> Await(ValueTask<object?> pending, GrainId grainId, MethodDescriptor method, TimeSpan timeout)
+        {
+            try
+            {
+                return await pending.AsTask().WaitAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"{grainId}.{method.Name} did not answer within {timeout.TotalSeconds:0.#} s (busy, or waiting on a call back to its caller).");
+            }
+        }
     }
 
     /// <summary>Delivers a reminder tick in a turn of the grain. False when this silo does not own the grain.</summary>
