@@ -20,12 +20,12 @@ internal static class Scenarios
         TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
         return name switch
         {
-            "kill-silo" => new(name, longRun ? "kill -9 a random silo every 20 s and start a replacement (6 times)" : "kill -9 a random silo every 20 s and start a replacement (2 times)",
-                S(longRun ? 135 : 50), async (c, log, ct) =>
+            "kill-silo" => new(name, longRun ? "kill -9 a random silo every 20 s and start a replacement (6 times)" : "kill -9 a random silo every 12 s and start a replacement (2 times)",
+                S(longRun ? 135 : 32), async (c, log, ct) =>
                 {
                     for (var i = 0; i < (longRun ? 6 : 2); i++)
                     {
-                        await Task.Delay(S(i == 0 ? 10 : 20), ct);
+                        await Task.Delay(S(i == 0 ? (longRun ? 10 : 6) : (longRun ? 20 : 12)), ct);
                         var victim = c.KillRandomSilo();
                         log($"  killed silo pid {victim.Id}");
                         await Task.Delay(S(2), ct);
@@ -33,40 +33,40 @@ internal static class Scenarios
                         log("  replacement silo active");
                     }
                 }),
-            "db-outage" => new(name, "stop PostgreSQL for 10 s, then start it", S(longRun ? 60 : 35), async (c, log, ct) =>
+            "db-outage" => new(name, "stop PostgreSQL for 10 s, then start it", S(longRun ? 60 : 26), async (c, log, ct) =>
             {
-                await Task.Delay(S(10), ct);
+                await Task.Delay(S(longRun ? 10 : 6), ct);
                 await c.StopDatabaseAsync();
                 log("  PostgreSQL stopped");
                 await Task.Delay(S(10), ct);
                 await c.StartDatabaseAsync();
                 log("  PostgreSQL started");
             }),
-            "psp-outage" => new(name, longRun ? "PSP outage for 30 s" : "PSP outage for 15 s", S(longRun ? 60 : 35), async (c, log, ct) =>
+            "psp-outage" => new(name, longRun ? "PSP outage for 30 s" : "PSP outage for 12 s", S(longRun ? 60 : 24), async (c, log, ct) =>
             {
-                await Task.Delay(S(10), ct);
+                await Task.Delay(S(longRun ? 10 : 6), ct);
                 await c.SetPspFaultsAsync(DownPsp);
                 log("  PSP down");
-                await Task.Delay(S(longRun ? 30 : 15), ct);
+                await Task.Delay(S(longRun ? 30 : 12), ct);
                 await c.SetPspFaultsAsync(HealthyPsp);
                 log("  PSP back");
             }),
-            "psp-slow" => new(name, longRun ? "PSP slow (p50 200 ms, p99 5 s) for 60 s" : "PSP slow (p50 200 ms, p99 5 s) for 20 s", S(longRun ? 90 : 35), async (c, log, ct) =>
+            "psp-slow" => new(name, longRun ? "PSP slow (p50 200 ms, p99 5 s) for 60 s" : "PSP slow (p50 200 ms, p99 5 s) for 12 s", S(longRun ? 90 : 24), async (c, log, ct) =>
             {
-                await Task.Delay(S(10), ct);
+                await Task.Delay(S(longRun ? 10 : 6), ct);
                 await c.SetPspFaultsAsync(SlowPsp);
                 log("  PSP slow");
-                await Task.Delay(S(longRun ? 60 : 20), ct);
+                await Task.Delay(S(longRun ? 60 : 12), ct);
                 await c.SetPspFaultsAsync(HealthyPsp);
                 log("  PSP fast again");
             }),
-            "gateway-restart" => new(name, "SIGTERM the gateway and start it again", S(longRun ? 60 : 30), async (c, log, ct) =>
+            "gateway-restart" => new(name, "SIGTERM the gateway and start it again", S(longRun ? 60 : 20), async (c, log, ct) =>
             {
-                await Task.Delay(S(10), ct);
+                await Task.Delay(S(longRun ? 10 : 6), ct);
                 await c.RestartGatewayAsync();
                 log("  gateway restarted");
             }),
-            "all" => new(name, "all of the above at once", S(longRun ? 120 : 50), async (c, log, ct) =>
+            "all" => new(name, "all of the above at once", S(longRun ? 120 : 40), async (c, log, ct) =>
             {
                 await Task.Delay(S(5), ct);
                 await c.SetPspFaultsAsync(SlowPsp);
