@@ -10,7 +10,16 @@ public sealed class ChaosCluster : IAsyncLifetime
 
     internal LocalCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Cluster = await LocalCluster.StartAsync(Path.Combine(Dir, "cluster"), silos: 3, _ => { });
+    public async Task InitializeAsync()
+    {
+        // PostgreSQL runs as its own user when the tests run as root: it must be able to reach its data directory.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Dir, (UnixFileMode)0x1ED);
+        }
+
+        Cluster = await LocalCluster.StartAsync(Path.Combine(Dir, "cluster"), silos: 3, _ => { });
+    }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }

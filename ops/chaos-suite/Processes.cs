@@ -29,27 +29,29 @@ internal static class Processes
         var process = Process.Start(psi)!;
         var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
         var gate = new Lock();
+        var closed = false;
         void Write(string? line)
         {
-            if (line is not null)
+            lock (gate)
             {
-                lock (gate)
+                if (line is null)
                 {
-                    log.WriteLine(line);
+                    // End of one of the two streams; the other may still be draining. Close after the second.
+                    if (closed)
+                    {
+                        log.Dispose();
+                    }
+
+                    closed = true;
+                    return;
                 }
+
+                log.WriteLine(line);
             }
         }
 
         process.OutputDataReceived += (_, e) => Write(e.Data);
         process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.Exited += (_, _) =>
-        {
-            lock (gate)
-            {
-                log.Dispose();
-            }
-        };
-        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
