@@ -32,17 +32,26 @@ internal sealed class LoadTestServer : IAsyncDisposable
 
     public long ChargesCreated => Interlocked.Read(ref charges);
 
-    public static async Task<LoadTestServer> StartAsync()
+    /// <summary>Requests seen per HTTP protocol ("HTTP/1.1", "HTTP/2").</summary>
+    public ConcurrentDictionary<string, int> Protocols { get; } = new();
+
+    /// <summary>Connections seen (by remote port).</summary>
+    public ConcurrentDictionary<int, int> Connections { get; } = new();
+
+    public static async Task<LoadTestServer> StartAsync(bool http2Only = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         var port = FreePort.Next();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
+            l.Protocols = http2Only ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1));
         var app = builder.Build();
         var server = new LoadTestServer(app) { Url = $"http://127.0.0.1:{port}" };
         app.Use(async (ctx, next) =>
         {
             var n = Interlocked.Increment(ref server.requests);
+            server.Protocols.AddOrUpdate(ctx.Request.Protocol, 1, (_, c) => c + 1);
+            server.Connections.TryAdd(ctx.Connection.RemotePort, 0);
             if (n == server.stallAfter)
             {
                 server.stall = Task.Delay(server.stallFor);

@@ -108,6 +108,19 @@ public sealed class LoadGenRunTests
         Assert.Equal(250, completion.GetProperty("latency").GetProperty("p99").GetDouble(), 1);
     }
 
+    [Fact]
+    public async Task Http2_multiplexes_requests_over_the_given_connections()
+    {
+        await using var server = await LoadTestServer.StartAsync(http2Only: true);
+        var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+            "--rate", "500", "--duration", "2s", "--http2", "--connections", "2", "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        Assert.Equal("2", run.Report.GetProperty("http_version").GetString());
+        Assert.Equal(["HTTP/2"], server.Protocols.Keys);
+        Assert.Equal(2, server.Connections.Count);
+        Assert.Equal(0, run.Report.GetProperty("totals").GetProperty("errors").GetInt64());
+    }
+
     [Theory]
     [InlineData("run", "--target", "http://127.0.0.1:1", "--rate", "10", "--duration", "1s")]
     [InlineData("run", "--target", "http://127.0.0.1:1", "--api-key", "k", "--rate", "10")]
