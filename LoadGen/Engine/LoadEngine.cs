@@ -21,7 +21,7 @@ internal sealed partial class LoadEngine
     private readonly FinCoreApi api;
     private readonly Action<string> log;
     private readonly List<Segment> segments = [];
-    private readonly IntervalSlot[] slots = new IntervalSlot[SlotCount];
+    private readonly Totals[] slots = new Totals[SlotCount];
     private readonly Channel<Arrival> arrivals = Channel.CreateUnbounded<Arrival>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource stopScheduling = new();
     private readonly Func<Segment, Totals, string?>? phaseGate;
@@ -43,7 +43,7 @@ internal sealed partial class LoadEngine
         this.phaseGate = phaseGate;
         for (var i = 0; i < SlotCount; i++)
         {
-            slots[i] = new IntervalSlot();
+            slots[i] = new Totals();
         }
 
         if (settings.Warmup > TimeSpan.Zero)
@@ -138,9 +138,9 @@ internal sealed partial class LoadEngine
         return timeline;
     }
 
-    internal IntervalSlot SlotAt(long timestamp) => slots[SecondOf(timestamp) % SlotCount];
+    internal Totals SlotAt(long timestamp) => slots[SecondOf(timestamp) % SlotCount];
 
-    internal IntervalSlot SlotOfSecond(int second) => slots[second % SlotCount];
+    internal Totals SlotOfSecond(int second) => slots[second % SlotCount];
 
     internal int SecondOf(long timestamp) => (int)Math.Max(0, (timestamp - t0) / Stopwatch.Frequency);
 
@@ -273,7 +273,7 @@ internal sealed partial class LoadEngine
                 }
 
                 var done = Clock.Now;
-                InterlockedMax(ref lastCompletion, done);
+                Atomic.Max(ref lastCompletion, done);
                 Record(segment, arrival.Intended, sentAt, done, outcome);
                 if (outcome.Accepted is { } accepted)
                 {
@@ -313,20 +313,6 @@ internal sealed partial class LoadEngine
         }
     }
 
-    private static void InterlockedMax(ref long target, long value)
-    {
-        var current = Volatile.Read(ref target);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
 
     private static void Count(ref long slot, ref long phase, ref long measured, bool isMeasured)
     {

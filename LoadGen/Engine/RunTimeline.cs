@@ -116,9 +116,8 @@ internal sealed class RunTimeline
             slot.Statuses.Snapshot()));
 
         var w = window[k % Window];
-        w.Latency.Reset();
+        w.Reset();
         w.Latency.Add(slot.Latency);
-        w.Service.Reset();
         w.Service.Add(slot.Service);
         w.Completed = slot.Completed;
         w.Errors = slot.Errors;
@@ -145,9 +144,7 @@ internal sealed class RunTimeline
             return;
         }
 
-        windowSum.Latency.Reset();
-        windowSum.Service.Reset();
-        windowSum.Completed = windowSum.Errors = windowSum.Dropped = windowSum.Scheduled = windowSum.Sent = windowSum.Late = 0;
+        windowSum.Reset();
         foreach (var w in window)
         {
             windowSum.Latency.Add(w.Latency);

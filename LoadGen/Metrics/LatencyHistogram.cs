@@ -68,8 +68,8 @@ public sealed class LatencyHistogram
         Interlocked.Increment(ref counts[IndexOf(micros)]);
         Interlocked.Increment(ref totalCount);
         Interlocked.Add(ref sum, micros);
-        UpdateMin(micros);
-        UpdateMax(micros);
+        Atomic.Min(ref min, micros);
+        Atomic.Max(ref max, micros);
     }
 
     /// <summary>Adds every count of <paramref name="other"/> (same precision) into this histogram.</summary>
@@ -94,8 +94,8 @@ public sealed class LatencyHistogram
         Interlocked.Add(ref clamped, other.Clamped);
         if (other.TotalCount > 0)
         {
-            UpdateMin(other.Min);
-            UpdateMax(other.Max);
+            Atomic.Min(ref min, other.Min);
+            Atomic.Max(ref max, other.Max);
         }
     }
 
@@ -193,35 +193,5 @@ public sealed class LatencyHistogram
         var shift = (int)(offset / subBucketHalfCount) + 1;
         var sub = (offset % subBucketHalfCount) + subBucketHalfCount;
         return (sub << shift, 1L << shift);
-    }
-
-    private void UpdateMin(long value)
-    {
-        var current = Volatile.Read(ref min);
-        while (value < current)
-        {
-            var seen = Interlocked.CompareExchange(ref min, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
-
-    private void UpdateMax(long value)
-    {
-        var current = Volatile.Read(ref max);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref max, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
     }
 }

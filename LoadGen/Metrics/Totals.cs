@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 
 namespace FinCore.LoadGen.Metrics;
 
-/// <summary>Cumulative figures of a span of the run (the whole measured run, or one phase).</summary>
+/// <summary>Figures of a span of the run: the whole measured run, one phase, or one second (then reset and reused).</summary>
 internal sealed class Totals
 {
     public LatencyHistogram Latency { get; } = new();
@@ -23,6 +23,16 @@ internal sealed class Totals
     public long Late;
     public long Accepted;
     public long Incomplete;
+
+    public void Reset()
+    {
+        Latency.Reset();
+        Service.Reset();
+        Completion.Reset();
+        Statuses.Clear();
+        FinalStatuses.Clear();
+        Scheduled = Sent = Completed = Errors = Dropped = Late = Accepted = Incomplete = 0;
+    }
 
     public double ErrorRate => Volatile.Read(ref Completed) + Volatile.Read(ref Dropped) == 0 ? 0 : (double)Volatile.Read(ref Errors) / (Volatile.Read(ref Completed) + Volatile.Read(ref Dropped));
 

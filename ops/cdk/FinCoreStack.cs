@@ -149,19 +149,7 @@ public sealed class FinCoreStack : Stack
             Logging = LogDriver.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "silo" }),
         });
         AddCollector(siloTask, logs);
-        var siloService = new FargateService(this, "SiloService", new FargateServiceProps
-        {
-            Cluster = cluster,
-            TaskDefinition = siloTask,
-            DesiredCount = sizes.SiloMin,
-            MinHealthyPercent = 100,
-            MaxHealthyPercent = 200,
-            SecurityGroups = [siloSg],
-            VpcSubnets = appSubnets,
-            CloudMapOptions = new CloudMapOptions { Name = "silo", DnsRecordType = DnsRecordType.A },
-            CircuitBreaker = new DeploymentCircuitBreaker { Rollback = true },
-        });
-        Scale(siloService, sizes.SiloMin, sizes.SiloMax);
+        Service("SiloService", cluster, siloTask, siloSg, appSubnets, sizes.SiloMin, sizes.SiloMax, new CloudMapOptions { Name = "silo", DnsRecordType = DnsRecordType.A });
 
         // Gateways behind the ALB.
         var gatewayTask = new FargateTaskDefinition(this, "GatewayTask", new FargateTaskDefinitionProps { Cpu = sizes.GatewayCpu, MemoryLimitMiB = sizes.GatewayMemoryMiB });
@@ -185,18 +173,7 @@ public sealed class FinCoreStack : Stack
             Logging = LogDriver.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "gateway" }),
         });
         AddCollector(gatewayTask, logs);
-        var gatewayService = new FargateService(this, "GatewayService", new FargateServiceProps
-        {
-            Cluster = cluster,
-            TaskDefinition = gatewayTask,
-            DesiredCount = sizes.GatewayMin,
-            MinHealthyPercent = 100,
-            MaxHealthyPercent = 200,
-            SecurityGroups = [gatewaySg],
-            VpcSubnets = appSubnets,
-            CircuitBreaker = new DeploymentCircuitBreaker { Rollback = true },
-        });
-        Scale(gatewayService, sizes.GatewayMin, sizes.GatewayMax);
+        var gatewayService = Service("GatewayService", cluster, gatewayTask, gatewaySg, appSubnets, sizes.GatewayMin, sizes.GatewayMax, cloudMap: null);
 
         var alb = new ApplicationLoadBalancer(this, "Alb", new ApplicationLoadBalancerProps { Vpc = vpc, InternetFacing = true, SecurityGroup = albSg });
         var listener = alb.AddListener("Http", new BaseApplicationListenerProps { Port = 80, Open = false });
@@ -278,6 +255,25 @@ public sealed class FinCoreStack : Stack
             MemoryReservationMiB = 128,
             Logging = LogDriver.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "otel" }),
         });
+
+    /// <summary>A Fargate service that deploys without dropping below its size (rolling back a failing deployment) and scales on CPU.</summary>
+    private FargateService Service(string id, Cluster cluster, FargateTaskDefinition task, SecurityGroup sg, SubnetSelection subnets, int min, int max, CloudMapOptions? cloudMap)
+    {
+        var service = new FargateService(this, id, new FargateServiceProps
+        {
+            Cluster = cluster,
+            TaskDefinition = task,
+            DesiredCount = min,
+            MinHealthyPercent = 100,
+            MaxHealthyPercent = 200,
+            SecurityGroups = [sg],
+            VpcSubnets = subnets,
+            CloudMapOptions = cloudMap,
+            CircuitBreaker = new DeploymentCircuitBreaker { Rollback = true },
+        });
+        Scale(service, min, max);
+        return service;
+    }
 
     private static void Scale(FargateService service, int min, int max)
     {

@@ -42,24 +42,8 @@ internal static class Scenarios
                 await c.StartDatabaseAsync();
                 log("  PostgreSQL started");
             }),
-            "psp-outage" => new(name, longRun ? "PSP outage for 30 s" : "PSP outage for 12 s", S(longRun ? 60 : 24), async (c, log, ct) =>
-            {
-                await Task.Delay(S(longRun ? 10 : 6), ct);
-                await c.SetPspFaultsAsync(DownPsp);
-                log("  PSP down");
-                await Task.Delay(S(longRun ? 30 : 12), ct);
-                await c.SetPspFaultsAsync(HealthyPsp);
-                log("  PSP back");
-            }),
-            "psp-slow" => new(name, longRun ? "PSP slow (p50 200 ms, p99 5 s) for 60 s" : "PSP slow (p50 200 ms, p99 5 s) for 12 s", S(longRun ? 90 : 24), async (c, log, ct) =>
-            {
-                await Task.Delay(S(longRun ? 10 : 6), ct);
-                await c.SetPspFaultsAsync(SlowPsp);
-                log("  PSP slow");
-                await Task.Delay(S(longRun ? 60 : 12), ct);
-                await c.SetPspFaultsAsync(HealthyPsp);
-                log("  PSP fast again");
-            }),
+            "psp-outage" => PspFault(name, longRun ? "PSP outage for 30 s" : "PSP outage for 12 s", S(longRun ? 60 : 24), DownPsp, "PSP down", S(longRun ? 30 : 12), longRun),
+            "psp-slow" => PspFault(name, longRun ? "PSP slow (p50 200 ms, p99 5 s) for 60 s" : "PSP slow (p50 200 ms, p99 5 s) for 12 s", S(longRun ? 90 : 24), SlowPsp, "PSP slow", S(longRun ? 60 : 12), longRun),
             "gateway-restart" => new(name, "SIGTERM the gateway and start it again", S(longRun ? 60 : 20), async (c, log, ct) =>
             {
                 await Task.Delay(S(longRun ? 10 : 6), ct);
@@ -94,4 +78,16 @@ internal static class Scenarios
     }
 
     public static string Healthy => HealthyPsp;
+
+    /// <summary>The PSP sandbox misbehaves as <paramref name="faults"/> for <paramref name="span"/>, then is healthy again.</summary>
+    private static Scenario PspFault(string name, string description, TimeSpan load, string faults, string what, TimeSpan span, bool longRun) =>
+        new(name, description, load, async (c, log, ct) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(longRun ? 10 : 6), ct);
+            await c.SetPspFaultsAsync(faults);
+            log("  " + what);
+            await Task.Delay(span, ct);
+            await c.SetPspFaultsAsync(HealthyPsp);
+            log("  PSP healthy again");
+        });
 }
