@@ -8,9 +8,10 @@ using FinCore.Runtime.Telemetry;
 namespace FinCore.Gateway.Dashboard;
 
 /// <summary>
-/// Feeds the dashboard: every second a snapshot of this gateway's HTTP latency histogram (rate and percentiles come
-/// from differences between snapshots); every two seconds the cluster (silos, activations, membership changes),
-/// the silos' PSP outcome counters (from their /metrics) and the dead-letter count. Keeps five minutes.
+/// Feeds the dashboard. Every second, from memory: a snapshot of this gateway's HTTP latency histogram (rate and
+/// percentiles come from differences between snapshots) and the membership changes in the client's view. Every two
+/// seconds, only while someone has the dashboard open: the silos' activations and PSP outcome counters (HTTP to
+/// each silo) and the dead-letter count (a grain call). Keeps five minutes.
 /// </summary>
 internal sealed partial class DashboardSampler(PrometheusMetrics metrics, ClusterSnapshots clusters, IClusterClient grains, IHttpClientFactory httpClients, ILogger<DashboardSampler> log)
     : BackgroundService
@@ -24,9 +25,11 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
     private (long Version, IReadOnlyList<SiloSnapshot> Silos) _cluster = (0, []);
     private Dictionary<string, double> _pspOutcomes = [];
     private int? _deadLetters;
+    private long _lastViewed = long.MinValue / 2;
 
     public DashboardData Snapshot()
     {
+        Volatile.Write(ref _lastViewed, Environment.TickCount64);
         lock (_gate)
         {
             var samples = _samples.ToList();
@@ -61,7 +64,9 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             SampleRequests();
-            if (tick++ % 2 == 0)
+            TrackMembership();
+            var watched = Environment.TickCount64 - Volatile.Read(ref _lastViewed) < 60_000;
+            if (tick++ % 2 == 0 && watched)
             {
                 try
                 {
@@ -142,23 +147,22 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
 
         lock (_gate)
         {
-            var now = DateTime.UtcNow;
-            var status = cluster.Silos.ToDictionary(s => s.Id, s => s.Status);
-            foreach (var (id, st) in status)
-            {
-                var before = _lastStatus.GetValueOrDefault(id);
-                if (before != st && (_lastStatus.Count > 0 || _changes.Count > 0))
-                {
-                    _changes.AddFirst(new MembershipChange(now, id, before ?? "absent", st));
-                }
-            }
+            _cluster = cluster;
+            _pspOutcomes = outcomes;
+            _deadLetters = deadLetters;
+        }
+    }
 
-            if (_lastStatus.Count == 0 && _changes.Count == 0)
+    /// <summary>Silos appearing or changing status, as this gateway's membership view (refreshed in the background) sees them.</summary>
+    private void TrackMembership()
+    {
+        var status = grains.View.Silos.ToDictionary(s => s.SiloId, s => ClusterSnapshots.StatusName(s.Status));
+        lock (_gate)
+        {
+            var first = _lastStatus.Count == 0 && _changes.Count == 0;
+            foreach (var s in grains.View.Silos.Where(s => _lastStatus.GetValueOrDefault(s.SiloId) != status[s.SiloId]))
             {
-                foreach (var s in cluster.Silos)
-                {
-                    _changes.AddFirst(new MembershipChange(s.StartedAt, s.Id, "absent", s.Status));
-                }
+                _changes.AddFirst(new MembershipChange(first ? s.StartedAt.UtcDateTime : DateTime.UtcNow, s.SiloId, _lastStatus.GetValueOrDefault(s.SiloId) ?? "absent", status[s.SiloId]));
             }
 
             while (_changes.Count > 50)
@@ -167,9 +171,6 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
             }
 
             _lastStatus = status;
-            _cluster = cluster;
-            _pspOutcomes = outcomes;
-            _deadLetters = deadLetters;
         }
     }
 

@@ -1,7 +1,6 @@
 using FinCore.Grains.Storage;
 using FinCore.Runtime;
 using FinCore.Runtime.Persistence;
-using Npgsql;
 
 namespace FinCore.Grains.Audit;
 
@@ -47,20 +46,11 @@ public sealed class AuditGrain(Database database, [PersistentState("audit")] ITr
             hashes[i] = hash;
         }
 
-        var (oldSeq, oldHash) = (state.State.Seq, state.State.Hash);
+        // A write that fails leaves this head unreliable; the runtime retires the activation after the turn, and
+        // the next seal starts from the head that really is in the database.
         state.State.Seq = seq;
         state.State.Hash = hash;
-        try
-        {
-            await state.WriteStateAsync([PaymentsSql.SealEvents(ids, seqs, prevs, hashes)]);
-        }
-        catch (Exception e) when (e is InconsistentStateException or NpgsqlException or IOException or TimeoutException)
-        {
-            // Never chain on from a head that may not be stored: back to the last known one; the runtime retires
-            // this activation after the turn, and the next one reads the head that really is in the database.
-            (state.State.Seq, state.State.Hash) = (oldSeq, oldHash);
-            throw;
-        }
+        await state.WriteStateAsync([PaymentsSql.SealEvents(ids, seqs, prevs, hashes)]);
 
         return rows.Count;
     }

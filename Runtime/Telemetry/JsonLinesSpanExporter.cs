@@ -14,6 +14,8 @@ public sealed class JsonLinesSpanExporter(string path, string service) : BaseExp
     private readonly Lock _gate = new();
 
     // "{pid}" in the path gives each process its own file (several processes may share one setting).
+    private StreamWriter? _writer;
+
     private readonly string _path = path.Replace("{pid}", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     public override ExportResult Export(in Batch<Activity> batch)
@@ -47,7 +49,11 @@ public sealed class JsonLinesSpanExporter(string path, string service) : BaseExp
 
             lock (_gate)
             {
-                File.AppendAllLines(_path, lines);
+                _writer ??= new StreamWriter(new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+                foreach (var line in lines)
+                {
+                    _writer.WriteLine(line);
+                }
             }
 
             return ExportResult.Success;
@@ -56,5 +62,16 @@ public sealed class JsonLinesSpanExporter(string path, string service) : BaseExp
         {
             return ExportResult.Failure;
         }
+    }
+
+    protected override bool OnShutdown(int timeoutMilliseconds)
+    {
+        lock (_gate)
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+
+        return true;
     }
 }

@@ -11,7 +11,10 @@ namespace FinCore.Runtime.Telemetry;
 public sealed class PrometheusMetrics : IDisposable
 {
     private readonly MeterListener _listener = new();
+    // One cell per series, named by its formatted tags. Measurements find their cell by the tag values themselves
+    // (no string built per measurement: grain calls record on every turn); the text is made once per series.
     private readonly ConcurrentDictionary<(Instrument Instrument, string Tags), Cell> _cells = new();
+    private readonly ConcurrentDictionary<SeriesKey, Cell> _series = new();
     private readonly Func<Meter, bool> _include;
 
     public PrometheusMetrics(Func<Meter, bool>? include = null)
@@ -32,25 +35,31 @@ public sealed class PrometheusMetrics : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var key = (instrument, FormatTags(tags));
-        var cell = _cells.GetOrAdd(key, static _ => new Cell());
-        lock (cell)
+        var series = new SeriesKey(instrument, tags);
+        if (!_series.TryGetValue(series, out var cell))
         {
-            if (instrument is ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>)
-            {
-                cell.Last = value;
-            }
-            else
-            {
-                cell.Sum += value;
-                cell.Count++;
-                if (instrument is Histogram<double> or Histogram<long> or Histogram<int>)
-                {
-                    cell.Buckets ??= new long[Bounds.Length];
-                    var i = Array.BinarySearch(Bounds, value);
-                    cell.Buckets[i >= 0 ? i : Math.Min(~i, Bounds.Length - 1)]++;
-                }
-            }
+            cell = _cells.GetOrAdd((instrument, FormatTags(tags)), static (k) => new Cell(k.Instrument));
+            _series.TryAdd(series, cell);
+        }
+
+        // Lock-free: measurements arrive from every thread on every grain call.
+        if (cell.IsGauge)
+        {
+            Volatile.Write(ref cell.Last, value);
+            return;
+        }
+
+        double seen, sum = Volatile.Read(ref cell.Sum);
+        while ((seen = Interlocked.CompareExchange(ref cell.Sum, sum + value, sum)) != sum)
+        {
+            sum = seen;
+        }
+
+        Interlocked.Increment(ref cell.Count);
+        if (cell.Buckets is { } buckets)
+        {
+            var i = Array.BinarySearch(Bounds, value);
+            Interlocked.Increment(ref buckets[i >= 0 ? i : Math.Min(~i, Bounds.Length - 1)]);
         }
     }
 
@@ -102,11 +111,7 @@ public sealed class PrometheusMetrics : IDisposable
     /// <summary>Cumulative bucket counts (Prometheus <c>le</c> semantics); the last bound is +Inf.</summary>
     private static void AppendBuckets(StringBuilder sb, string name, string tags, Cell cell)
     {
-        long[] counts;
-        lock (cell)
-        {
-            counts = (long[]?)cell.Buckets?.Clone() ?? new long[Bounds.Length];
-        }
+        var counts = (long[]?)cell.Buckets?.Clone() ?? new long[Bounds.Length];
 
         var inner = tags.Length == 0 ? "" : tags[1..^1] + ",";
         long cumulative = 0;
@@ -129,10 +134,7 @@ public sealed class PrometheusMetrics : IDisposable
         {
             if (instrument.Name == instrumentName)
             {
-                lock (cell)
-                {
-                    result.Add(new HistogramSnapshot(tags, (long)cell.Count, cell.Sum, (long[]?)cell.Buckets?.Clone() ?? new long[Bounds.Length]));
-                }
+                result.Add(new HistogramSnapshot(tags, Volatile.Read(ref cell.Count), Volatile.Read(ref cell.Sum), (long[]?)cell.Buckets?.Clone() ?? new long[Bounds.Length]));
             }
         }
 
@@ -142,13 +144,7 @@ public sealed class PrometheusMetrics : IDisposable
     /// <summary>Upper bounds of histogram buckets, in the instrument's unit (ms for latencies); the last is +Inf.</summary>
     public static readonly double[] Bounds = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, double.PositiveInfinity];
 
-    private static string Value(Cell cell, Func<Cell, double> read)
-    {
-        lock (cell)
-        {
-            return read(cell).ToString("R", CultureInfo.InvariantCulture);
-        }
-    }
+    private static string Value(Cell cell, Func<Cell, double> read) => read(cell).ToString("R", CultureInfo.InvariantCulture);
 
     private static string FormatTags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
@@ -181,14 +177,52 @@ public sealed class PrometheusMetrics : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    private sealed class Cell
+    private sealed class Cell(Instrument instrument)
     {
+        public readonly bool IsGauge = instrument is ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>;
+        public readonly long[]? Buckets = instrument is Histogram<double> or Histogram<long> or Histogram<int> ? new long[Bounds.Length] : null;
         public double Sum;
-        public double Count;
+        public long Count;
         public double Last;
-        public long[]? Buckets;
     }
 }
 
 /// <summary>One histogram series at one moment: its tags as written in /metrics, count, sum and bucket counts.</summary>
 public sealed record HistogramSnapshot(string Tags, long Count, double Sum, long[] Buckets);
+
+/// <summary>A series' identity by value: the instrument and up to four tags (more are rare: then their text).</summary>
+internal readonly struct SeriesKey : IEquatable<SeriesKey>
+{
+    private readonly Instrument _instrument;
+    private readonly int _count;
+    private readonly KeyValuePair<string, object?> _t0, _t1, _t2, _t3;
+    private readonly string? _more;
+
+    public SeriesKey(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        _instrument = instrument;
+        _count = tags.Length;
+        if (tags.Length > 4)
+        {
+            _more = string.Join(',', tags.ToArray().Select(t => t.Key + "=" + t.Value));
+            return;
+        }
+
+        _t0 = tags.Length > 0 ? tags[0] : default;
+        _t1 = tags.Length > 1 ? tags[1] : default;
+        _t2 = tags.Length > 2 ? tags[2] : default;
+        _t3 = tags.Length > 3 ? tags[3] : default;
+    }
+
+    public bool Equals(SeriesKey other) =>
+        ReferenceEquals(_instrument, other._instrument) && _count == other._count && _more == other._more
+        && Same(_t0, other._t0) && Same(_t1, other._t1) && Same(_t2, other._t2) && Same(_t3, other._t3);
+
+    public override bool Equals(object? obj) => obj is SeriesKey k && Equals(k);
+
+    public override int GetHashCode() => HashCode.Combine(_instrument, _count, _more, Hash(_t0), Hash(_t1), Hash(_t2), Hash(_t3));
+
+    private static bool Same(KeyValuePair<string, object?> a, KeyValuePair<string, object?> b) => a.Key == b.Key && Equals(a.Value, b.Value);
+
+    private static int Hash(KeyValuePair<string, object?> t) => HashCode.Combine(t.Key, t.Value);
+}
