@@ -45,6 +45,24 @@ public abstract class Grain
         return Activation.Runtime.Reminders.RegisterOrUpdateAsync(GrainId, reminderName, dueTime, period);
     }
 
+    /// <summary>Like <see cref="RegisterOrUpdateReminder"/>, but as a statement for
+    /// <see cref="Persistence.ITransactionalState{TState}.WriteStateAsync(IReadOnlyList{Persistence.StorageCommand}, CancellationToken)"/>:
+    /// the reminder changes in the same transaction as the state (one commit instead of two, and never one without the
+    /// other).</summary>
+    protected Persistence.StorageCommand ReminderWithState(string reminderName, TimeSpan dueTime, TimeSpan period)
+    {
+        if (this is not IRemindable)
+        {
+            throw new InvalidOperationException($"{GetType().Name} must implement IRemindable to register reminders.");
+        }
+
+        return Activation.Runtime.Reminders.UpsertWithState(GrainId, reminderName, dueTime, period);
+    }
+
+    /// <summary>Removes a reminder in the same transaction as a state write or clear.</summary>
+    protected Persistence.StorageCommand ReminderRemovalWithState(string reminderName) =>
+        Activation.Runtime.Reminders.DeleteWithState(GrainId, reminderName);
+
     /// <summary>Removes a reminder.</summary>
     protected Task UnregisterReminder(IGrainReminder reminder) =>
         Activation.Runtime.Reminders.UnregisterAsync(GrainId, reminder.ReminderName);

@@ -23,6 +23,10 @@ internal sealed class GrainStorage : IAsyncDisposable
     private const string DeleteSql = "DELETE FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3 AND etag = $6";
     private const string GuardSql = "EXISTS (SELECT 1 FROM fc_grain_state WHERE grain_type = ${0} AND grain_key = ${1} AND state_name = ${2} AND write_id = ${3})";
 
+    // After a delete in the same transaction the row is gone only if that delete matched its ETag (or nothing was
+    // stored at all, in which case the delete itself reports a conflict and the transaction's result is discarded).
+    private const string DeleteGuardSql = "NOT EXISTS (SELECT 1 FROM fc_grain_state WHERE grain_type = ${0} AND grain_key = ${1} AND state_name = ${2})";
+
     private readonly NpgsqlDataSource _db;
     private readonly StorageOptions _options;
     private readonly ILogger _logger;
@@ -126,7 +130,7 @@ internal sealed class GrainStorage : IAsyncDisposable
 
             batch.BatchCommands.Add(cmd);
             stateCommands[i] = cmd;
-            if (w.AlsoWrite is { } extra && !w.Delete)
+            if (w.AlsoWrite is { } extra)
             {
                 foreach (var c in extra)
                 {
@@ -142,6 +146,14 @@ internal sealed class GrainStorage : IAsyncDisposable
             var w = writes[i];
             if (stateCommands[i].RecordsAffected == 1)
             {
+                if (w.AlsoWrite is { } extra)
+                {
+                    foreach (var c in extra)
+                    {
+                        c.OnCommitted?.Invoke();
+                    }
+                }
+
                 w.TrySetResult(w.Delete ? 0 : (w.ExpectedEtag ?? 0) + 1);
             }
             else
@@ -167,7 +179,7 @@ internal sealed class GrainStorage : IAsyncDisposable
         }
 
         var n = c.Parameters.Length;
-        var guard = new StringBuilder().AppendFormat(null, GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
+        var guard = new StringBuilder().AppendFormat(null, w.Delete ? DeleteGuardSql : GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
         var cmd = new NpgsqlBatchCommand(c.Sql.Replace(StorageCommand.Guard, guard, StringComparison.Ordinal));
         foreach (var value in c.Parameters)
         {
@@ -175,7 +187,11 @@ internal sealed class GrainStorage : IAsyncDisposable
         }
 
         AddKey(cmd.Parameters, w);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+        if (!w.Delete)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+        }
+
         return cmd;
     }
 

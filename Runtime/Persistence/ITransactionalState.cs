@@ -8,4 +8,9 @@ public interface ITransactionalState<TState> : IPersistentState<TState> where TS
     /// <summary>Writes the state and <paramref name="alsoWrite"/> atomically; when the ETag check fails, none of
     /// them is applied and <see cref="InconsistentStateException"/> is thrown.</summary>
     Task WriteStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the stored state and applies <paramref name="alsoWrite"/> in the same transaction (guarded
+    /// like a write: when the ETag check fails, none of them is applied and <see cref="InconsistentStateException"/>
+    /// is thrown). Nothing is written when no state is stored.</summary>
+    Task ClearStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default);
 }

@@ -49,11 +49,21 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
         }
     }
 
-    public async Task ClearStateAsync(CancellationToken cancellationToken = default)
+    public Task ClearStateAsync(CancellationToken cancellationToken = default) => ClearStateAsync([], cancellationToken);
+
+    public async Task ClearStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default)
     {
         if (_etag is not null)
         {
-            await storage.WriteAsync(new StateWrite(grain, stateName, _etag, "{}", null, delete: true));
+            try
+            {
+                await storage.WriteAsync(new StateWrite(grain, stateName, _etag, "{}", alsoWrite, delete: true));
+            }
+            catch (Exception e) when (e is not InconsistentStateException)
+            {
+                onUncertainWrite();
+                throw;
+            }
         }
 
         _etag = null;

@@ -9,4 +9,8 @@ public sealed record StorageCommand(string Sql, params object?[] Parameters)
 {
     /// <summary>The placeholder for the write guard.</summary>
     public const string Guard = "/*guard*/";
+
+    /// <summary>Runs in the writing process once the transaction carrying this command committed (the runtime's own
+    /// commands use it to update in-memory views, e.g. a reminder's timer).</summary>
+    internal Action? OnCommitted { get; init; }
 }

@@ -1,4 +1,5 @@
 using FinCore.Runtime.Activation;
+using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.Logging;
 
 namespace FinCore.Runtime.Reminders;
@@ -41,7 +42,7 @@ internal sealed class ReminderService : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(dueTime, TimeSpan.Zero);
-        var periodMs = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? 0 : Math.Max(1, (long)period.TotalMilliseconds);
+        var periodMs = PeriodMs(period);
         var row = await _table.UpsertAsync(grain, name, (long)dueTime.TotalMilliseconds, periodMs, CancellationToken.None);
         Schedule(row);
         return new Reminder(name);
@@ -50,9 +51,38 @@ internal sealed class ReminderService : IAsyncDisposable
     public async Task UnregisterAsync(GrainId grain, string name)
     {
         await _table.DeleteAsync(grain, name, null, CancellationToken.None);
+        Drop((grain, name));
+    }
+
+    /// <summary>Registers or updates a reminder in the transaction of a state write: the timer is set once it commits.</summary>
+    public StorageCommand UpsertWithState(GrainId grain, string name, TimeSpan dueTime, TimeSpan period)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dueTime, TimeSpan.Zero);
+        var dueMs = (long)dueTime.TotalMilliseconds;
+        var periodMs = PeriodMs(period);
+        var version = ReminderTable.NewVersion();
+        return _table.UpsertCommand(grain, name, dueMs, periodMs, version) with
+        {
+            OnCommitted = () => Schedule(new ReminderRow(grain, name, DateTime.UtcNow.AddMilliseconds(dueMs), periodMs, version, dueMs)),
+        };
+    }
+
+    /// <summary>Removes a reminder in the transaction of a state write.</summary>
+    public StorageCommand DeleteWithState(GrainId grain, string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return _table.DeleteCommand(grain, name) with { OnCommitted = () => Drop((grain, name)) };
+    }
+
+    private static long PeriodMs(TimeSpan period) =>
+        period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? 0 : Math.Max(1, (long)period.TotalMilliseconds);
+
+    private void Drop((GrainId Grain, string Name) key)
+    {
         lock (_lock)
         {
-            _scheduled.Remove((grain, name));
+            _scheduled.Remove(key);
         }
     }
 
@@ -77,7 +107,16 @@ internal sealed class ReminderService : IAsyncDisposable
     {
         if (row.DueInMs > _options.LoadWindow.TotalMilliseconds || !_runtime.OwnsLocally(row.Grain))
         {
-            return; // a later load picks it up (or its owner does)
+            // A later load picks it up (or its owner does); a timer set for an older version is void.
+            lock (_lock)
+            {
+                if (_scheduled.TryGetValue((row.Grain, row.Name), out var stale) && stale.Row.Version != row.Version)
+                {
+                    _scheduled.Remove((row.Grain, row.Name));
+                }
+            }
+
+            return;
         }
 
         var entry = new Entry(row, dueTick ?? Environment.TickCount64 + Math.Max(0, row.DueInMs));
@@ -175,8 +214,13 @@ internal sealed class ReminderService : IAsyncDisposable
 
             if (row.PeriodMs == 0)
             {
-                await _table.DeleteAsync(row.Grain, row.Name, row.Version, _stop.Token);
-                Forget(entry);
+                // The grain may have re-registered or removed it with its state during the tick: then it is not ours
+                // to delete (and the statement would change nothing).
+                if (IsCurrent(entry))
+                {
+                    await _table.DeleteAsync(row.Grain, row.Name, row.Version, _stop.Token);
+                    Forget(entry);
+                }
             }
             else
             {
@@ -213,6 +257,14 @@ internal sealed class ReminderService : IAsyncDisposable
         }
 
         Wake();
+    }
+
+    private bool IsCurrent(Entry entry)
+    {
+        lock (_lock)
+        {
+            return _scheduled.TryGetValue((entry.Row.Grain, entry.Row.Name), out var current) && ReferenceEquals(current, entry);
+        }
     }
 
     private void Forget(Entry entry)

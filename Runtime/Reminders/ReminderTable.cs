@@ -1,3 +1,4 @@
+using FinCore.Runtime.Persistence;
 using Npgsql;
 
 namespace FinCore.Runtime.Reminders;
@@ -23,6 +24,22 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = NewVersion() });
         return (await ReadRowsAsync(cmd, ct))[0];
     }
+
+    /// <summary>The upsert as a statement that commits with a grain's state write (<paramref name="version"/> chosen
+    /// by the caller, so the timer can be set without reading the row back).</summary>
+    public StorageCommand UpsertCommand(GrainId grain, string name, long dueMs, long periodMs, long version) => new("""
+        INSERT INTO fc_reminders AS r (cluster_id, grain_type, grain_key, name, first_due_at, due_at, period_ms, version)
+        SELECT $1::text, $2::text, $3::text, $4::text, now() + $5::bigint * interval '1 millisecond',
+               now() + $5::bigint * interval '1 millisecond', $6::bigint, $7::bigint
+        WHERE /*guard*/
+        ON CONFLICT (cluster_id, grain_type, grain_key, name) DO UPDATE
+          SET first_due_at = EXCLUDED.first_due_at, due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, version = EXCLUDED.version
+        """, clusterId, grain.Type, grain.Key, name, dueMs, periodMs, version);
+
+    /// <summary>The delete as a statement that commits with a grain's state write.</summary>
+    public StorageCommand DeleteCommand(GrainId grain, string name) => new(
+        $"DELETE FROM fc_reminders WHERE cluster_id = $1::text AND grain_type = $2::text AND grain_key = $3::text AND name = $4::text AND {StorageCommand.Guard}",
+        clusterId, grain.Type, grain.Key, name);
 
     public async Task<ReminderRow?> GetAsync(GrainId grain, string name, CancellationToken ct)
     {
@@ -100,5 +117,5 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
         return rows;
     }
 
-    private static long NewVersion() => Random.Shared.NextInt64(1, long.MaxValue);
+    public static long NewVersion() => Random.Shared.NextInt64(1, long.MaxValue);
 }

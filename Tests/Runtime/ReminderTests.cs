@@ -34,6 +34,22 @@ public sealed class ReminderTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_reminder_written_with_the_state_fires_re_registers_itself_in_its_tick_and_is_removed_with_the_state()
+    {
+        await using var cluster = await TestCluster.StartAsync(postgres, silos: 2);
+        var probe = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/with-state");
+
+        await probe.ScheduleWithState("chain", dueMs: 100, times: 4);
+        Assert.True(await probe.Exists("chain"), "the reminder committed with the state");
+        await Poll.UntilAsync(async () => (await probe.Ticks()).Count >= 4, Patience, "four chained ticks");
+        await Poll.UntilAsync(async () => !await probe.Exists("chain"), Patience, "the last tick to remove the reminder with the state");
+
+        // Each tick replaced the reminder it came from, and the last removed it: nothing fires a fifth time.
+        await Task.Delay(1500);
+        Assert.Equal(4, (await probe.Ticks()).Count(t => t.Name == "chain"));
+    }
+
+    [Fact]
     public async Task A_reminder_owned_by_a_killed_silo_fires_on_its_new_owner()
     {
         await using var cluster = await TestCluster.StartAsync(postgres, silos: 3);

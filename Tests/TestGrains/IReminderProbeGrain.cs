@@ -9,6 +9,10 @@ public interface IReminderProbeGrain : IGrainWithStringKey
 {
     Task Schedule(string name, int dueMs, int periodMs);
 
+    /// <summary>Registers a one-shot reminder in the same transaction as the grain's state; each tick registers the
+    /// next the same way until it has fired <paramref name="times"/> times, and the last removes it with the state.</summary>
+    Task ScheduleWithState(string name, int dueMs, int times);
+
     Task Cancel(string name);
 
     [Idempotent]
