@@ -16,6 +16,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<IMigrationSource, PaymentsMigrations>();
         services.AddHostedService<AuditSealer>();
         services.AddOptions<PspOptions>().Bind(config.GetSection("Psp")).Configure(o => o.Url = config["FINCORE_PSP_URL"] ?? o.Url);
+        services.AddSingleton<PspPipeline>();
         services.AddHttpClient<PspClient>();
         services.AddOptions<WebhookOptions>().Bind(config.GetSection("Webhooks"));
         services.AddHttpClient("webhooks", c => c.Timeout = Timeout.InfiniteTimeSpan);

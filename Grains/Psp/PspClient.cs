@@ -23,15 +23,35 @@ public enum PspResultKind
 
 public sealed record PspCallResult(PspResultKind Kind, string? Reference = null, string? DeclineCode = null, string? Error = null);
 
-/// <summary>Calls the PSP through a Polly pipeline: a per-attempt timeout inside a circuit breaker, so a PSP outage
-/// stops costing a timeout per charge once the breaker opens.</summary>
+/// <summary>The PSP answered with a status that means "not processed, try again" (5xx, 429).</summary>
+internal sealed class PspUnavailableException(string message) : Exception(message);
+
+/// <summary>The resilience pipeline for the PSP: a per-attempt timeout inside a circuit breaker. One per silo
+/// (a singleton), so the breaker sees every grain's attempts and opens for the PSP as a whole.</summary>
+public sealed class PspPipeline(IOptions<PspOptions> options)
+{
+    public ResiliencePipeline Pipeline { get; } = new ResiliencePipelineBuilder()
+        .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+        {
+            FailureRatio = 0.5,
+            MinimumThroughput = 20,
+            SamplingDuration = TimeSpan.FromSeconds(10),
+            BreakDuration = TimeSpan.FromSeconds(2),
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutRejectedException>().Handle<PspUnavailableException>(),
+        })
+        .AddTimeout(options.Value.AttemptTimeout)
+        .Build();
+}
+
+/// <summary>Calls the PSP through the silo's <see cref="PspPipeline"/>, so a PSP outage stops costing a timeout per
+/// charge once the breaker opens.</summary>
 public sealed class PspClient
 {
     private readonly HttpClient _http;
     private readonly ResiliencePipeline _pipeline;
     private readonly bool _configured;
 
-    public PspClient(HttpClient http, IOptions<PspOptions> options)
+    public PspClient(HttpClient http, PspPipeline pipeline, IOptions<PspOptions> options)
     {
         _http = http;
         _configured = Uri.TryCreate(options.Value.Url, UriKind.Absolute, out var url);
@@ -41,17 +61,7 @@ public sealed class PspClient
         }
 
         _http.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's timeout rules
-        _pipeline = new ResiliencePipelineBuilder()
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 0.5,
-                MinimumThroughput = 20,
-                SamplingDuration = TimeSpan.FromSeconds(10),
-                BreakDuration = TimeSpan.FromSeconds(2),
-                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutRejectedException>().Handle<PspUnavailableException>(),
-            })
-            .AddTimeout(options.Value.AttemptTimeout)
-            .Build();
+        _pipeline = pipeline.Pipeline;
     }
 
     public Task<PspCallResult> ChargeAsync(PspPayment payment, CancellationToken ct) => SendAsync(() =>
@@ -126,6 +136,4 @@ public sealed class PspClient
             return new PspCallResult(sent ? PspResultKind.Unknown : PspResultKind.Retryable, Error: $"PSP call failed: {e.Message}");
         }
     }
-
-    private sealed class PspUnavailableException(string message) : Exception(message);
 }

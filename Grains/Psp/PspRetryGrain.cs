@@ -1,30 +1,43 @@
 using System.Diagnostics;
 using FinCore.Runtime;
+using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Psp;
 
 /// <summary>One PSP attempt per turn, each triggered by the durable reminder "attempt", so retries survive the silo
-/// that scheduled them. The attempt count and the "a request is out" flag are persisted before the request goes
-/// out: whoever runs the next attempt (after a crash, on another silo) asks the PSP before sending again. The PSP
-/// idempotency key is the charge id, so even a re-send never captures twice.</summary>
-public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [PersistentState("psp")] IPersistentState<PspRetryState> state)
+/// that scheduled them. The reminder always changes in the same transaction as the state (begin: state and first
+/// reminder; a retryable failure: attempt count and next reminder; a final answer: state and reminder removed), so
+/// a charge costs two commits here. Nothing is written before a request goes out: an activation knows whether its
+/// own request is in doubt, and a new activation (after a crash, on another silo) cannot know, so it asks the PSP
+/// before sending again. The PSP idempotency key is the charge id, so even a re-send never captures twice.</summary>
+public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [PersistentState("psp")] ITransactionalState<PspRetryState> state)
     : Grain, IPspRetryGrain, IRemindable
 {
     private const string Attempt = "attempt";
     private readonly PspOptions _options = options.Value;
 
+    /// <summary>A request may have reached the PSP without its answer reaching us: ask before sending.</summary>
+    private bool _inDoubt;
+
     private IChargeGrain Charge => GrainFactory.GetGrain<IChargeGrain>(GetPrimaryKeyString());
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Work in progress from an earlier activation: it may have had a request out when it died.
+        _inDoubt = state.State.Payment is not null && !state.State.Done;
+        return Task.CompletedTask;
+    }
 
     public async Task Begin(PspPayment payment)
     {
         if (state.State.Payment is not null)
         {
             // Begun before; but the call that began it may have failed between the state write and the reminder
-            // (the database went away), and the client's retry lands here: make sure the attempt is scheduled.
+            // (older versions wrote them apart), and the client's retry lands here: make sure the attempt is scheduled.
             if (!state.State.Done && await GetReminder(Attempt) is null)
             {
-                await RegisterOrUpdateReminder(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan);
+                await state.WriteStateAsync([ReminderWithState(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan)]);
             }
 
             return;
@@ -32,8 +45,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 
         state.State.Payment = payment;
         state.State.TraceParent = Activity.Current?.Id;
-        await state.WriteStateAsync();
-        await RegisterOrUpdateReminder(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan);
+        await state.WriteStateAsync([ReminderWithState(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan)]);
     }
 
     public async Task Restart()
@@ -47,8 +59,8 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         state.State.FirstAttemptAt = default;
         state.State.Done = false;
         state.State.LastError = null;
-        await state.WriteStateAsync();
-        await RegisterOrUpdateReminder(Attempt, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        _inDoubt = true; // earlier attempts may still have reached the PSP
+        await state.WriteStateAsync([ReminderWithState(Attempt, TimeSpan.Zero, Timeout.InfiniteTimeSpan)]);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -61,7 +73,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 
         using var attempt = PaymentsTelemetry.Source.StartActivity("psp attempt", ActivityKind.Internal, s.TraceParent);
         attempt?.SetTag("fincore.charge_id", s.Payment.ChargeId).SetTag("fincore.attempt", s.Attempts + 1);
-        if (s.Attempts == 0 && !s.Pending && !s.Unknown)
+        if (s.Attempts == 0 && !s.Pending)
         {
             try
             {
@@ -69,8 +81,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
             }
             catch (InvalidChargeStateException)
             {
-                s.Done = true; // canceled before the first attempt
-                await state.WriteStateAsync();
+                await FinishAsync(); // canceled before the first attempt
                 return;
             }
         }
@@ -80,38 +91,34 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
             s.FirstAttemptAt = DateTime.UtcNow;
         }
 
-        var result = s.Unknown || s.Pending ? await CallAsync("query", () => psp.QueryAsync(s.Payment.ChargeId, CancellationToken.None)) : null;
+        var result = _inDoubt || s.Pending ? await CallAsync("query", () => psp.QueryAsync(s.Payment.ChargeId, CancellationToken.None)) : null;
         var sent = false;
         if (result is null || result.Kind == PspResultKind.NotFound)
         {
+            // Never received by the PSP (or first attempt): send. Until its answer arrives, its outcome is in doubt.
             sent = true;
-            // Never received by the PSP (or first attempt): send. Persist first, so a crash mid-request is "unknown".
             s.Attempts++;
-            s.Unknown = true;
             s.Pending = false;
-            await state.WriteStateAsync();
+            _inDoubt = true;
             result = await CallAsync("charge", () => psp.ChargeAsync(s.Payment, CancellationToken.None));
         }
 
         switch (result.Kind)
         {
             case PspResultKind.Captured or PspResultKind.Declined:
+                _inDoubt = false;
                 await Charge.ApplyPspResult(new PspOutcome(result.Kind == PspResultKind.Captured ? "captured" : "declined", result.Reference, result.DeclineCode), s.Attempts);
-                s.Done = true;
-                s.Unknown = false;
-                s.Pending = false;
-                await state.WriteStateAsync();
+                await FinishAsync();
                 break;
             case PspResultKind.Pending:
+                _inDoubt = false;
                 s.Pending = true;
-                s.Unknown = false;
-                await state.WriteStateAsync();
-                await RegisterOrUpdateReminder(Attempt, _options.PendingCheck, Timeout.InfiniteTimeSpan);
+                await state.WriteStateAsync([ReminderWithState(Attempt, _options.PendingCheck, Timeout.InfiniteTimeSpan)]);
                 break;
             default:
                 if (result.Kind == PspResultKind.Retryable && sent)
                 {
-                    s.Unknown = false; // our request was refused, not received: it cannot have captured anything
+                    _inDoubt = false; // our request was refused, not received: it cannot have captured anything
                 }
 
                 s.LastError = result.Error ?? result.Kind.ToString();
@@ -120,20 +127,22 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         }
     }
 
+    /// <summary>The charge has its final status: nothing is left to remember, and the reminder goes with the state.</summary>
+    private Task FinishAsync() => state.ClearStateAsync([ReminderRemovalWithState(Attempt)]);
+
     private async Task ScheduleNextOrGiveUpAsync()
     {
         var s = state.State;
         if (s.Attempts >= _options.MaxAttempts || DateTime.UtcNow - s.FirstAttemptAt >= _options.MaxElapsed)
         {
             await Charge.MarkDeadLettered(s.Attempts, s.LastError ?? "retries exhausted");
-            s.Done = true;
-            await state.WriteStateAsync();
+            s.Done = true; // kept: an operator's retry restarts from here
+            await state.WriteStateAsync([ReminderRemovalWithState(Attempt)]);
             return;
         }
 
-        await state.WriteStateAsync();
         PaymentsMetrics.Retry();
-        await RegisterOrUpdateReminder(Attempt, _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan);
+        await state.WriteStateAsync([ReminderWithState(Attempt, _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan)]);
     }
 
     private static async Task<PspCallResult> CallAsync(string what, Func<Task<PspCallResult>> call)

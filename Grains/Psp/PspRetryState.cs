@@ -6,9 +6,6 @@ public sealed class PspRetryState
     public int Attempts { get; set; }
     public DateTime FirstAttemptAt { get; set; }
 
-    /// <summary>A request went out and no answer came back: the PSP may have captured. Ask before sending again.</summary>
-    public bool Unknown { get; set; }
-
     /// <summary>The PSP answered "pending": the result comes by callback, or is asked for later.</summary>
     public bool Pending { get; set; }
 
