@@ -10,7 +10,7 @@ public sealed record PspOutcome(string Status, string? Reference, string? Declin
 
 /// <summary>Drives one charge through the PSP: one attempt per turn, the next one scheduled by a durable reminder
 /// (exponential backoff, full jitter), bounded by attempts and elapsed time; then the dead-letter path.</summary>
-[GrainType("psp-retry")]
+[GrainType("psp-retry", PlaceWith = "charge")] // on the charge's silo: the two call each other on every attempt
 public interface IPspRetryGrain : IGrainWithStringKey
 {
     /// <summary>Starts processing (idempotent: a second call changes nothing).</summary>

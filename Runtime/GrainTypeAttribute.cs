@@ -7,4 +7,8 @@ public sealed class GrainTypeAttribute(string name) : Attribute
 {
     /// <summary>The grain type name.</summary>
     public string Name { get; } = name;
+
+    /// <summary>Another grain type whose grain with the same key this one is placed with (on the same silo), so
+    /// calls between the two stay in-process. Changing it moves activations, never data.</summary>
+    public string? PlaceWith { get; init; }
 }

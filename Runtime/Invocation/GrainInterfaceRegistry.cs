@@ -46,6 +46,11 @@ public sealed class GrainInterfaceRegistry
             }
 
             var descriptor = new InterfaceDescriptor { InterfaceType = interfaceType, GrainType = GrainTypeOf(interfaceType) };
+            if (interfaceType.GetCustomAttribute<GrainTypeAttribute>()?.PlaceWith is { } placeWith)
+            {
+                Placement.PlacementGroups.Register(descriptor.GrainType, placeWith);
+            }
+
             var byMethod = new Dictionary<MethodInfo, MethodDescriptor>();
             var byId = new Dictionary<int, MethodDescriptor>();
             var methods = interfaceType.GetMethods()

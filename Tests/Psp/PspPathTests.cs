@@ -199,7 +199,8 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         var id = await CreateAsync(key);
         await WaitForAsync(key, id, "processing");
 
-        var owner = (await fincore.Cluster.ViewAsync()).Ring.Owner(new FinCore.Runtime.GrainId("psp-retry", $"{tenant}/{id}"))!;
+        // The retry grain is placed with its charge.
+        var owner = (await fincore.Cluster.ViewAsync()).Ring.Owner(new FinCore.Runtime.GrainId("charge", $"{tenant}/{id}"))!;
         var victim = fincore.Cluster.SiloById(owner.SiloId);
         victim.Kill();
         await SetFaultsAsync(new { });

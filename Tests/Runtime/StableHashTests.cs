@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using FinCore.Runtime;
 using FinCore.Runtime.Internal;
@@ -19,5 +20,33 @@ public sealed class StableHashTests
     {
         var key = new string('k', 2000) + "é";
         Assert.Equal(StableHash.Compute(Encoding.UTF8.GetBytes("Charge/" + key)), new GrainId("Charge", key).GetUniformHashCode());
+    }
+}
+
+[GrainType("test-anchor")]
+public interface IPlacementAnchorGrain : IGrainWithStringKey;
+
+[GrainType("test-placed", PlaceWith = "test-anchor")]
+public interface IPlacedWithAnchorGrain : IGrainWithStringKey;
+
+public sealed class PlacementGroupTests
+{
+    [Fact]
+    public void A_type_placed_with_another_lands_on_the_same_silo_for_every_key_and_other_types_do_not()
+    {
+        var registry = new FinCore.Runtime.Invocation.GrainInterfaceRegistry();
+        registry.Register(typeof(IPlacementAnchorGrain));
+        registry.Register(typeof(IPlacedWithAnchorGrain));
+        var ring = new FinCore.Runtime.Membership.MembershipView(1, Enumerable.Range(0, 3).Select(i => new FinCore.Runtime.Membership.SiloInfo(
+            $"127.0.0.1:{11111 + i}@1", "127.0.0.1", 11111 + i, null, FinCore.Runtime.Membership.SiloStatus.Active,
+            DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, TimeSpan.Zero)).ToImmutableArray()).Ring;
+
+        var keys = Enumerable.Range(0, 1000).Select(i => $"ten_1/ch_{i}").ToArray();
+        Assert.All(keys, k => Assert.Equal(
+            ring.Owner(new GrainId("test-anchor", k))!.SiloId, ring.Owner(new GrainId("test-placed", k))!.SiloId));
+
+        // Unrelated types spread independently: about a third of the keys land elsewhere with three silos.
+        var apart = keys.Count(k => ring.Owner(new GrainId("test-anchor", k))!.SiloId != ring.Owner(new GrainId("test-unrelated", k))!.SiloId);
+        Assert.InRange(apart, 500, 840);
     }
 }
