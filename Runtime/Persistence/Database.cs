@@ -37,6 +37,15 @@ public sealed class Database : IAsyncDisposable
             builder.NoResetOnClose = true;
         }
 
+        // Many small commands from many grains at once: multiplexing writes them to a few connections together
+        // (fewer syscalls and wake-ups on both sides). Each command or batch keeps its own implicit transaction;
+        // explicit transactions (membership, migrations) still bind a connection. Measured ~15% less CPU per charge
+        // end to end (README, "What limits POST"). "Multiplexing=false" in the connection string turns it off.
+        if (!connectionString.Contains("Multiplexing", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Multiplexing = true;
+        }
+
         if (builder.MaxPoolSize == 100)
         {
             builder.MaxPoolSize = 32;
