@@ -212,7 +212,7 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
         try
         {
             await state.WriteStateAsync([
-                PaymentsSql.UpsertCharge(tenant, charge),
+                status == ChargeStatus.Created ? PaymentsSql.UpsertCharge(tenant, charge) : PaymentsSql.UpdateCharge(tenant, charge),
                 PaymentsSql.InsertEvent(tenant, charge.Id, eventType, charge.UpdatedAt, payload),
             ]);
         }
