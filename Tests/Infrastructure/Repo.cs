@@ -3,7 +3,7 @@ namespace FinCore.Tests.Infrastructure;
 /// <summary>Where the repository and the built programs are: tests run the same binaries a user runs.</summary>
 internal static class Repo
 {
-    public static readonly string Root = FindRoot();
+    public static readonly string Root = FinCore.Chaos.Processes.RepoRoot;
 
     /// <summary>Debug or Release: whatever configuration built this test assembly.</summary>
     public static readonly string Configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
@@ -12,15 +12,4 @@ internal static class Repo
         Path.Combine(Root, project, "bin", Configuration, "net10.0", assembly);
 
     public static string Ops(string script) => Path.Combine(Root, "ops", script);
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FinCore.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find FinCore.sln above " + AppContext.BaseDirectory);
-    }
 }

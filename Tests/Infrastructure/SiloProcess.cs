@@ -7,12 +7,13 @@ namespace FinCore.Tests.Infrastructure;
 /// <summary>A real silo process (<c>dotnet FinCore.Silo.dll</c>), configured by environment as a user runs it.</summary>
 public sealed partial class SiloProcess : IAsyncDisposable
 {
-    private readonly ConcurrentQueue<string> _log = new();
+    private readonly ConcurrentQueue<string> _log;
     private readonly Process _process;
 
-    private SiloProcess(Process process, int port, int httpPort)
+    private SiloProcess(Process process, ConcurrentQueue<string> log, int port, int httpPort)
     {
         _process = process;
+        _log = log;
         Port = port;
         HttpPort = httpPort;
     }
@@ -82,39 +83,23 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     private static SiloProcess Launch(string dll, Dictionary<string, string> env, int port, int httpPort)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(dll);
-        psi.Environment["DOTNET_gcServer"] = "0";
-        foreach (var (k, v) in env)
-        {
-            psi.Environment[k] = v;
-        }
-
-        var process = Process.Start(psi)!;
-        var silo = new SiloProcess(process, port, httpPort);
-        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return silo;
+        var log = new ConcurrentQueue<string>();
+        var process = FinCore.Chaos.Processes.Start(dll, env, line => Append(log, line));
+        return new SiloProcess(process, log, port, httpPort);
     }
 
-    private void Append(string? line)
+    /// <summary>Keeps the last 2,000 lines the process wrote.</summary>
+    private static void Append(ConcurrentQueue<string> log, string? line)
     {
         if (line is null)
         {
             return;
         }
 
-        _log.Enqueue(line);
-        while (_log.Count > 2000)
+        log.Enqueue(line);
+        while (log.Count > 2000)
         {
-            _log.TryDequeue(out _);
+            log.TryDequeue(out _);
         }
     }
 

@@ -11,26 +11,13 @@ internal static class Processes
 
     public static string Built(string project, string assembly) => Path.Combine(RepoRoot, project, "bin", "Release", "net10.0", assembly);
 
+    /// <summary>Starts <c>dotnet <paramref name="dll"/></c> with <paramref name="env"/>; its output goes to a log file.</summary>
     public static Process Start(string dll, IReadOnlyDictionary<string, string> env, string logFile, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["DOTNET_gcServer"] = "0";
-        foreach (var (k, v) in env)
-        {
-            psi.Environment[k] = v;
-        }
-
-        var process = Process.Start(psi)!;
         var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
         var gate = new Lock();
         var closed = false;
-        void Write(string? line)
+        return Start(dll, env, line =>
         {
             lock (gate)
             {
@@ -48,10 +35,29 @@ internal static class Processes
 
                 log.WriteLine(line);
             }
+        }, args);
+    }
+
+    /// <summary>Starts <c>dotnet <paramref name="dll"/></c> with <paramref name="env"/>; every line it writes (standard
+    /// output and error) goes to <paramref name="onLine"/>, and null once for each stream at its end.</summary>
+    public static Process Start(string dll, IReadOnlyDictionary<string, string> env, Action<string?> onLine, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
         }
 
-        process.OutputDataReceived += (_, e) => Write(e.Data);
-        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        psi.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => onLine(e.Data);
+        process.ErrorDataReceived += (_, e) => onLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
