@@ -11,6 +11,6 @@ public interface ITransactionalState<TState> : IPersistentState<TState> where TS
 
     /// <summary>Deletes the stored state and applies <paramref name="alsoWrite"/> in the same transaction (guarded
     /// like a write: when the ETag check fails, none of them is applied and <see cref="InconsistentStateException"/>
-    /// is thrown). Nothing is written when no state is stored.</summary>
+    /// is thrown). With no state stored, nothing is written (and <paramref name="alsoWrite"/> must be empty).</summary>
     Task ClearStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default);
 }

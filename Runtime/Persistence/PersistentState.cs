@@ -53,6 +53,12 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
 
     public async Task ClearStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default)
     {
+        if (_etag is null && alsoWrite.Count > 0)
+        {
+            // The commands are guarded by the stored row; with none there is nothing to guard them by.
+            throw new InvalidOperationException($"State '{stateName}' of {grain} is not stored: there is nothing to clear the commands with.");
+        }
+
         if (_etag is not null)
         {
             try
