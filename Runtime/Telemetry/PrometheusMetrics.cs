@@ -43,7 +43,7 @@ public sealed class PrometheusMetrics : IDisposable
         }
 
         // Lock-free: measurements arrive from every thread on every grain call.
-        if (cell.IsGauge)
+        if (cell.IsObserved)
         {
             Volatile.Write(ref cell.Last, value);
             return;
@@ -80,7 +80,8 @@ public sealed class PrometheusMetrics : IDisposable
                     sb.Append(CultureInfo.InvariantCulture, $"# HELP {name}_total {help}\n# TYPE {name}_total counter\n");
                     foreach (var (k, cell) in group)
                     {
-                        sb.Append(CultureInfo.InvariantCulture, $"{name}_total{k.Tags} {Value(cell, c => c.Sum)}\n");
+                        // An observable counter reports its running total each time it is observed.
+                        sb.Append(CultureInfo.InvariantCulture, $"{name}_total{k.Tags} {Value(cell, c => c.IsObserved ? c.Last : c.Sum)}\n");
                     }
 
                     break;
@@ -179,7 +180,9 @@ public sealed class PrometheusMetrics : IDisposable
 
     private sealed class Cell(Instrument instrument)
     {
-        public readonly bool IsGauge = instrument is ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>;
+        /// <summary>Observable instruments report current values (a gauge's level, a counter's running total): keep the
+        /// last one, never add them up.</summary>
+        public readonly bool IsObserved = instrument.IsObservable;
         public readonly long[]? Buckets = instrument is Histogram<double> or Histogram<long> or Histogram<int> ? new long[Bounds.Length] : null;
         public double Sum;
         public long Count;
