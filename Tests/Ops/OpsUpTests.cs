@@ -40,6 +40,26 @@ public sealed class OpsUpTests
         }
     }
 
+    [Fact]
+    public async Task Ops_up_refuses_ports_another_process_holds_and_names_them()
+    {
+        var state = Directory.CreateTempSubdirectory("fincore-up-busy-").FullName;
+        var basePort = FreePort.Block(40);
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, basePort + 1); // the gateway's port
+        squatter.Start();
+        try
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                Shell.RunAsync(Repo.Ops("up"), "--no-build", "--base-port", basePort.ToString(), "--state-dir", state));
+            Assert.Contains($"port(s) {basePort + 1} already in use", refused.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(state, "run.json")), "nothing was started");
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
     private static async Task<(string Postgres, int[] Pids)> RunOnceAsync(string state, int basePort, bool underLoad)
     {
         File.Delete(Path.Combine(state, "run.json"));
