@@ -23,9 +23,9 @@ internal sealed class GrainStorage : IAsyncDisposable
     private const string DeleteSql = "DELETE FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3 AND etag = $6";
     private const string GuardSql = "EXISTS (SELECT 1 FROM fc_grain_state WHERE grain_type = ${0} AND grain_key = ${1} AND state_name = ${2} AND write_id = ${3})";
 
-    // After a delete in the same transaction the row is gone only if that delete matched its ETag (or nothing was
-    // stored at all, in which case the delete itself reports a conflict and the transaction's result is discarded).
-    private const string DeleteGuardSql = "NOT EXISTS (SELECT 1 FROM fc_grain_state WHERE grain_type = ${0} AND grain_key = ${1} AND state_name = ${2})";
+    // A delete that carries statements first marks the row with its write id (an ETag-guarded UPDATE, which also locks
+    // it), so the statements are guarded like a write's; then the marked row goes.
+    private const string DeleteMarkedSql = "DELETE FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3 AND write_id = $4";
 
     private readonly NpgsqlDataSource _db;
     private readonly StorageOptions _options;
@@ -119,7 +119,8 @@ internal sealed class GrainStorage : IAsyncDisposable
         for (var i = 0; i < writes.Count; i++)
         {
             var w = writes[i];
-            var cmd = new NpgsqlBatchCommand(w.Delete ? DeleteSql : w.ExpectedEtag is null ? InsertSql : UpdateSql);
+            var extra = w.AlsoWrite is { Count: > 0 } list ? list : null;
+            var cmd = new NpgsqlBatchCommand(w.Delete && extra is null ? DeleteSql : w.ExpectedEtag is null ? InsertSql : UpdateSql);
             AddKey(cmd.Parameters, w);
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = w.Json, NpgsqlDbType = NpgsqlDbType.Jsonb });
@@ -130,11 +131,19 @@ internal sealed class GrainStorage : IAsyncDisposable
 
             batch.BatchCommands.Add(cmd);
             stateCommands[i] = cmd;
-            if (w.AlsoWrite is { } extra)
+            if (extra is not null)
             {
                 foreach (var c in extra)
                 {
                     batch.BatchCommands.Add(Guarded(c, w));
+                }
+
+                if (w.Delete)
+                {
+                    var delete = new NpgsqlBatchCommand(DeleteMarkedSql);
+                    AddKey(delete.Parameters, w);
+                    delete.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+                    batch.BatchCommands.Add(delete);
                 }
             }
         }
@@ -179,7 +188,7 @@ internal sealed class GrainStorage : IAsyncDisposable
         }
 
         var n = c.Parameters.Length;
-        var guard = new StringBuilder().AppendFormat(null, w.Delete ? DeleteGuardSql : GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
+        var guard = new StringBuilder().AppendFormat(null, GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
         var cmd = new NpgsqlBatchCommand(c.Sql.Replace(StorageCommand.Guard, guard, StringComparison.Ordinal));
         foreach (var value in c.Parameters)
         {
@@ -187,11 +196,7 @@ internal sealed class GrainStorage : IAsyncDisposable
         }
 
         AddKey(cmd.Parameters, w);
-        if (!w.Delete)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
-        }
-
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
         return cmd;
     }
 

@@ -24,13 +24,14 @@ public sealed partial class TelemetryTests(PspCluster fincore)
         await Poll.UntilAsync(async () => (await fincore.Http.GetAsync("/v1/charges/" + id, key)).Json.GetProperty("status").GetString() == "succeeded",
             TimeSpan.FromSeconds(30), "the charge to succeed");
 
-        // Spans are written by three processes (gateway, two silos) as they end.
+        // Spans are written by three processes (gateway, two silos) as they end; the attempt ends after its PSP call
+        // (it still settles the charge and clears its state), so wait for both.
         List<Span> spans = [];
         await Poll.UntilAsync(() =>
         {
             spans = ReadSpans(fincore.TraceDir).Where(s => s.TraceId == traceId).ToList();
-            return spans.Any(s => s.Name == "psp charge");
-        }, TimeSpan.FromSeconds(20), "the PSP call's span");
+            return spans.Any(s => s.Name == "psp charge") && spans.Any(s => s.Name == "psp attempt");
+        }, TimeSpan.FromSeconds(20), "the PSP attempt's and call's spans");
 
         var byId = spans.ToDictionary(s => s.SpanId);
         var gateway = Assert.Single(spans, s => s.Source == "FinCore.Gateway");

@@ -70,11 +70,18 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
     [Fact]
     public async Task A_charge_is_captured_once_and_succeeds_and_a_decline_is_final_after_one_attempt()
     {
-        var (_, key) = await fincore.CreateTenantAsync();
+        var (tenant, key) = await fincore.CreateTenantAsync();
         var paid = await WaitForAsync(key, await CreateAsync(key), "succeeded");
         Assert.Equal(1, paid.GetProperty("attempts").GetInt32());
         Assert.StartsWith("psp_", paid.GetProperty("psp_reference").GetString());
         Assert.Equal(1, CapturesOf(await LedgerAsync(), paid.GetProperty("id").GetString()!));
+
+        // Settled: the retry grain removes its state and its reminder together, leaving nothing behind to fire.
+        var grainKey = $"{tenant}/{paid.GetProperty("id").GetString()}";
+        await Poll.UntilAsync(async () =>
+            await fincore.ScalarAsync($"SELECT count(*) FROM fc_grain_state WHERE grain_type = 'psp-retry' AND grain_key = '{grainKey}'") == 0
+            && await fincore.ScalarAsync($"SELECT count(*) FROM fc_reminders WHERE grain_type = 'psp-retry' AND grain_key = '{grainKey}'") == 0,
+            TimeSpan.FromSeconds(10), "the retry grain's state and reminder to be removed");
 
         await SetFaultsAsync(new { decline_rate = 1.0 });
         var declined = await WaitForAsync(key, await CreateAsync(key), "failed");
