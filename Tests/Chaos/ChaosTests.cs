@@ -21,7 +21,16 @@ public sealed class ChaosCluster : IAsyncLifetime
         Cluster = await LocalCluster.StartAsync(Path.Combine(Dir, "cluster"), silos: 3, _ => { });
     }
 
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+
+        // The cluster's PostgreSQL data and logs take ~800 MB a run; FINCORE_KEEP_TEST_DIRS=1 keeps them for a look.
+        if (Environment.GetEnvironmentVariable("FINCORE_KEEP_TEST_DIRS") != "1")
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+    }
 }
 
 [CollectionDefinition(Name)]
