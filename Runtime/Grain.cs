@@ -35,29 +35,15 @@ public abstract class Grain
     /// <summary>Registers or updates a durable reminder. <paramref name="dueTime"/> has millisecond resolution;
     /// a <paramref name="period"/> of <see cref="Timeout.InfiniteTimeSpan"/> or zero makes it one-shot:
     /// it is removed after it has been delivered. The grain must implement <see cref="IRemindable"/>.</summary>
-    protected Task<IGrainReminder> RegisterOrUpdateReminder(string reminderName, TimeSpan dueTime, TimeSpan period)
-    {
-        if (this is not IRemindable)
-        {
-            throw new InvalidOperationException($"{GetType().Name} must implement IRemindable to register reminders.");
-        }
-
-        return Activation.Runtime.Reminders.RegisterOrUpdateAsync(GrainId, reminderName, dueTime, period);
-    }
+    protected Task<IGrainReminder> RegisterOrUpdateReminder(string reminderName, TimeSpan dueTime, TimeSpan period) =>
+        Remindable().RegisterOrUpdateAsync(GrainId, reminderName, dueTime, period);
 
     /// <summary>Like <see cref="RegisterOrUpdateReminder"/>, but as a statement for
     /// <see cref="Persistence.ITransactionalState{TState}.WriteStateAsync(IReadOnlyList{Persistence.StorageCommand}, CancellationToken)"/>:
     /// the reminder changes in the same transaction as the state (one commit instead of two, and never one without the
     /// other).</summary>
-    protected Persistence.StorageCommand ReminderWithState(string reminderName, TimeSpan dueTime, TimeSpan period)
-    {
-        if (this is not IRemindable)
-        {
-            throw new InvalidOperationException($"{GetType().Name} must implement IRemindable to register reminders.");
-        }
-
-        return Activation.Runtime.Reminders.UpsertWithState(GrainId, reminderName, dueTime, period);
-    }
+    protected Persistence.StorageCommand ReminderWithState(string reminderName, TimeSpan dueTime, TimeSpan period) =>
+        Remindable().UpsertWithState(GrainId, reminderName, dueTime, period);
 
     /// <summary>Removes a reminder in the same transaction as a state write or clear.</summary>
     protected Persistence.StorageCommand ReminderRemovalWithState(string reminderName) =>
@@ -66,6 +52,10 @@ public abstract class Grain
     /// <summary>Removes a reminder.</summary>
     protected Task UnregisterReminder(IGrainReminder reminder) =>
         Activation.Runtime.Reminders.UnregisterAsync(GrainId, reminder.ReminderName);
+
+    private Reminders.ReminderService Remindable() => this is IRemindable
+        ? Activation.Runtime.Reminders
+        : throw new InvalidOperationException($"{GetType().Name} must implement IRemindable to register reminders.");
 
     /// <summary>The reminder with this name, or null.</summary>
     protected Task<IGrainReminder?> GetReminder(string reminderName) =>

@@ -37,10 +37,15 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
 
     public async Task WriteStateAsync(IReadOnlyList<StorageCommand> alsoWrite, CancellationToken cancellationToken = default)
     {
-        var body = JsonSerializer.Serialize(State, json);
+        _etag = await CommitAsync(new StateWrite(grain, stateName, _etag, JsonSerializer.Serialize(State, json), alsoWrite, delete: false));
+    }
+
+    /// <summary>Any failure but an ETag conflict may or may not have committed: the activation's memory is unreliable.</summary>
+    private async Task<long> CommitAsync(StateWrite write)
+    {
         try
         {
-            _etag = await storage.WriteAsync(new StateWrite(grain, stateName, _etag, body, alsoWrite, delete: false));
+            return await storage.WriteAsync(write);
         }
         catch (Exception e) when (e is not InconsistentStateException)
         {
@@ -61,15 +66,7 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
 
         if (_etag is not null)
         {
-            try
-            {
-                await storage.WriteAsync(new StateWrite(grain, stateName, _etag, "{}", alsoWrite, delete: true));
-            }
-            catch (Exception e) when (e is not InconsistentStateException)
-            {
-                onUncertainWrite();
-                throw;
-            }
+            await CommitAsync(new StateWrite(grain, stateName, _etag, "{}", alsoWrite, delete: true));
         }
 
         _etag = null;

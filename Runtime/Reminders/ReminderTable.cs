@@ -9,15 +9,18 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
     private const string Columns = "grain_type, grain_key, name, first_due_at, period_ms, version, (extract(epoch FROM due_at - now()) * 1000)::bigint";
     private const string Key = "cluster_id = $1 AND grain_type = $2 AND grain_key = $3 AND name = $4";
 
+    /// <summary>Insert or replace a reminder; <c>{0}</c> is what follows the row (nothing, or a guard).</summary>
+    private const string UpsertSql = """
+        INSERT INTO fc_reminders AS r (cluster_id, grain_type, grain_key, name, first_due_at, due_at, period_ms, version)
+        SELECT $1::text, $2::text, $3::text, $4::text, now() + $5::bigint * interval '1 millisecond',
+               now() + $5::bigint * interval '1 millisecond', $6::bigint, $7::bigint {0}
+        ON CONFLICT (cluster_id, grain_type, grain_key, name) DO UPDATE
+          SET first_due_at = EXCLUDED.first_due_at, due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, version = EXCLUDED.version
+        """;
+
     public async Task<ReminderRow> UpsertAsync(GrainId grain, string name, long dueMs, long periodMs, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand($"""
-            INSERT INTO fc_reminders AS r (cluster_id, grain_type, grain_key, name, first_due_at, due_at, period_ms, version)
-            VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond', now() + $5 * interval '1 millisecond', $6, $7)
-            ON CONFLICT (cluster_id, grain_type, grain_key, name) DO UPDATE
-              SET first_due_at = EXCLUDED.first_due_at, due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, version = EXCLUDED.version
-            RETURNING {Columns}
-            """);
+        await using var cmd = db.CreateCommand(string.Format(null, UpsertSql, "") + " RETURNING " + Columns);
         AddKey(cmd, grain, name);
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dueMs });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = periodMs });
@@ -27,14 +30,8 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
 
     /// <summary>The upsert as a statement that commits with a grain's state write (<paramref name="version"/> chosen
     /// by the caller, so the timer can be set without reading the row back).</summary>
-    public StorageCommand UpsertCommand(GrainId grain, string name, long dueMs, long periodMs, long version) => new("""
-        INSERT INTO fc_reminders AS r (cluster_id, grain_type, grain_key, name, first_due_at, due_at, period_ms, version)
-        SELECT $1::text, $2::text, $3::text, $4::text, now() + $5::bigint * interval '1 millisecond',
-               now() + $5::bigint * interval '1 millisecond', $6::bigint, $7::bigint
-        WHERE /*guard*/
-        ON CONFLICT (cluster_id, grain_type, grain_key, name) DO UPDATE
-          SET first_due_at = EXCLUDED.first_due_at, due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, version = EXCLUDED.version
-        """, clusterId, grain.Type, grain.Key, name, dueMs, periodMs, version);
+    public StorageCommand UpsertCommand(GrainId grain, string name, long dueMs, long periodMs, long version) =>
+        new(string.Format(null, UpsertSql, "WHERE " + StorageCommand.Guard), clusterId, grain.Type, grain.Key, name, dueMs, periodMs, version);
 
     /// <summary>The delete as a statement that commits with a grain's state write.</summary>
     public StorageCommand DeleteCommand(GrainId grain, string name) => new(
