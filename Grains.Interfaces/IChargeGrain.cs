@@ -19,10 +19,11 @@ public interface IChargeGrain : IGrainWithStringKey
     [Idempotent]
     Task<Charge> Cancel();
 
-    /// <summary>The first PSP attempt is about to go out: <c>created → processing</c> (a no-op when already there);
-    /// <see cref="InvalidChargeStateException"/> when the charge can no longer be processed (canceled, failed).</summary>
+    /// <summary>The first PSP attempt is about to go out: <c>created → processing</c> (a no-op when already there),
+    /// answering with what the PSP needs; <see cref="InvalidChargeStateException"/> when the charge can no longer be
+    /// processed (canceled, failed, succeeded).</summary>
     [Idempotent]
-    Task<Charge> MarkProcessing(int attempts);
+    Task<PspWork> MarkProcessing();
 
     /// <summary>Applies the PSP's final answer. Duplicate and late answers are absorbed: a final state never changes.</summary>
     [Idempotent]

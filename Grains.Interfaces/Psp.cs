@@ -5,6 +5,11 @@ namespace FinCore.Grains;
 /// <summary>What FinCore asks the PSP to capture. The charge id is the PSP idempotency key.</summary>
 public sealed record PspPayment(string TenantId, string ChargeId, long Amount, string Currency, string PaymentMethod);
 
+/// <summary>What a retry grain learns from its charge when processing starts: the payment; whether the charge was
+/// already processing (an earlier attempt may have reached the PSP, so ask before sending); and the W3C trace context
+/// of the request that created the charge (attempts join its trace).</summary>
+public sealed record PspWork(PspPayment Payment, bool Resumed, string? TraceParent);
+
 /// <summary>A PSP's final answer for a payment: <c>captured</c> or <c>declined</c>.</summary>
 public sealed record PspOutcome(string Status, string? Reference, string? DeclineCode);
 
@@ -13,7 +18,9 @@ public sealed record PspOutcome(string Status, string? Reference, string? Declin
 [GrainType("psp-retry", PlaceWith = "charge")] // on the charge's silo: the two call each other on every attempt
 public interface IPspRetryGrain : IGrainWithStringKey
 {
-    /// <summary>Starts processing (idempotent: a second call changes nothing).</summary>
+    /// <summary>Makes sure an attempt is scheduled (idempotent). A charge schedules its first attempt in the
+    /// transaction that creates it; this is for a replayed create of a charge whose processing was never scheduled
+    /// (one created by a version that scheduled it in a second step, and died between the two).</summary>
     [Idempotent]
     Task Begin(PspPayment payment);
 

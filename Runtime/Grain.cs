@@ -45,6 +45,17 @@ public abstract class Grain
     protected Persistence.StorageCommand ReminderWithState(string reminderName, TimeSpan dueTime, TimeSpan period) =>
         Remindable().UpsertWithState(GrainId, reminderName, dueTime, period);
 
+    /// <summary>Like <see cref="ReminderWithState(string, TimeSpan, TimeSpan)"/>, but the reminder belongs to another
+    /// grain (whose class must implement <see cref="IRemindable"/>): work this grain hands to a helper becomes durable
+    /// with the state change that asks for it, and the helper activates only when the reminder fires.</summary>
+    protected Persistence.StorageCommand ReminderWithState<TGrainInterface>(string key, string reminderName, TimeSpan dueTime, TimeSpan period)
+        where TGrainInterface : IGrainWithStringKey
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var target = new GrainId(Activation.Runtime.Interfaces.Get(typeof(TGrainInterface)).GrainType, key);
+        return Activation.Runtime.Reminders.UpsertWithState(target, reminderName, dueTime, period);
+    }
+
     /// <summary>Removes a reminder in the same transaction as a state write or clear.</summary>
     protected Persistence.StorageCommand ReminderRemovalWithState(string reminderName) =>
         Activation.Runtime.Reminders.DeleteWithState(GrainId, reminderName);

@@ -1,15 +1,19 @@
+using System.Diagnostics;
 using System.Text.Json;
 using FinCore.Grains.Psp;
 using FinCore.Grains.Risk;
 using FinCore.Grains.Storage;
 using FinCore.Runtime;
 using FinCore.Runtime.Persistence;
+using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Charges;
 
 /// <summary>One charge's status machine. Every change is written with its event and its read-model row in one
-/// transaction (the outbox), so the audit trail, webhooks and listings never disagree with the charge.</summary>
-public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
+/// transaction (the outbox), so the audit trail, webhooks and listings never disagree with the charge. The creating
+/// transaction also schedules the first PSP attempt (the retry grain's reminder): an acknowledged charge is always
+/// on its way to the PSP, and the retry grain costs nothing until the attempt is due.</summary>
+public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("charge")] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
 {
     private bool _processingBegun;
 
@@ -22,8 +26,9 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
                 throw new IdempotencyKeyMismatchException("This Idempotency-Key was used with a different request body.");
             }
 
-            // The first create may have died before processing was started. Not when this activation began it:
-            // its retry grain may be calling back here right now (MarkProcessing), and waiting on it would deadlock.
+            // A charge created by an earlier version may have died before processing was scheduled (it took a second
+            // step then). Not when this activation created it: its retry grain may be calling back here right now
+            // (MarkProcessing), and waiting on it would deadlock.
             if (state.State.Status == ChargeStatus.Created && !_processingBegun)
             {
                 await BeginProcessingAsync();
@@ -52,29 +57,36 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
         state.State.TenantId = command.TenantId;
         state.State.Fingerprint = command.Fingerprint;
         state.State.FirstResponse = charge;
-        await SaveAsync(charge, ChargeStatus.Created, "charge.created");
-
-        if (risk.Decision == RiskEngine.Block)
+        state.State.TraceParent = Activity.Current?.Id;
+        var blocked = risk.Decision == RiskEngine.Block;
+        await SaveAsync(charge, ChargeStatus.Created, "charge.created", blocked
+            ? []
+            : [ReminderWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder, psp.Value.StartDelay, Timeout.InfiniteTimeSpan)]);
+        _processingBegun = !blocked;
+        if (blocked)
         {
             await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "risk_blocked", FailureMessage = "The charge was blocked by the tenant's risk rules." });
-        }
-        else
-        {
-            await BeginProcessingAsync();
         }
 
         return new CreateChargeResult(charge, Replayed: false);
     }
 
-    public async Task<Charge> MarkProcessing(int attempts)
+    public async Task<PspWork> MarkProcessing()
     {
-        var current = await Get();
-        return state.State.Status switch
+        var c = await Get();
+        var resumed = state.State.Status == ChargeStatus.Processing;
+        switch (state.State.Status)
         {
-            ChargeStatus.Processing => current,
-            ChargeStatus.Created => await MoveAsync(ChargeStatus.Processing, c => c with { Attempts = attempts }),
-            _ => throw new InvalidChargeStateException($"The charge is {current.Status}; it is not processed any further."),
-        };
+            case ChargeStatus.Processing:
+                break;
+            case ChargeStatus.Created:
+                c = await MoveAsync(ChargeStatus.Processing, c => c);
+                break;
+            default:
+                throw new InvalidChargeStateException($"The charge is {c.Status}; it is not processed any further.");
+        }
+
+        return new PspWork(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod), resumed, state.State.TraceParent);
     }
 
     public async Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts)
@@ -202,7 +214,7 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
         return next;
     }
 
-    private async Task SaveAsync(Charge charge, ChargeStatus status, string eventType)
+    private async Task SaveAsync(Charge charge, ChargeStatus status, string eventType, IReadOnlyList<StorageCommand>? alsoWrite = null)
     {
         var previous = (state.State.Charge, state.State.Status);
         state.State.Charge = charge;
@@ -214,6 +226,7 @@ public sealed class ChargeGrain([PersistentState("charge")] ITransactionalState<
             await state.WriteStateAsync([
                 status == ChargeStatus.Created ? PaymentsSql.UpsertCharge(tenant, charge) : PaymentsSql.UpdateCharge(tenant, charge),
                 PaymentsSql.InsertEvent(tenant, charge.Id, eventType, charge.UpdatedAt, payload),
+                .. alsoWrite ?? [],
             ]);
         }
         catch

@@ -9,4 +9,7 @@ public sealed class ChargeState
     public ChargeStatus Status { get; set; }
     public string? Fingerprint { get; set; }
     public Charge? FirstResponse { get; set; }
+
+    /// <summary>The W3C trace context of the request that created the charge: the PSP attempts join its trace.</summary>
+    public string? TraceParent { get; set; }
 }

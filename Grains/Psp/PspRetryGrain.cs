@@ -6,15 +6,19 @@ using Microsoft.Extensions.Options;
 namespace FinCore.Grains.Psp;
 
 /// <summary>One PSP attempt per turn, each triggered by the durable reminder "attempt", so retries survive the silo
-/// that scheduled them. The reminder always changes in the same transaction as the state (begin: state and first
-/// reminder; a retryable failure: attempt count and next reminder; a final answer: state and reminder removed), so
-/// a charge costs two commits here. Nothing is written before a request goes out: an activation knows whether its
+/// that scheduled them. The first reminder is written by the charge, in the transaction that creates it; the grain
+/// activates when it fires and takes the payment from the charge. Its own reminders change in the same transaction
+/// as its state (a retryable failure: attempt count and next reminder; a final answer after retries: state and
+/// reminder removed), so a charge the PSP settles at the first attempt costs no write here at all (the fired one-shot
+/// reminder is removed by the runtime). Nothing is written before a request goes out: an activation knows whether its
 /// own request is in doubt, and a new activation (after a crash, on another silo) cannot know, so it asks the PSP
 /// before sending again. The PSP idempotency key is the charge id, so even a re-send never captures twice.</summary>
 public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [PersistentState("psp")] ITransactionalState<PspRetryState> state)
     : Grain, IPspRetryGrain, IRemindable
 {
-    private const string Attempt = "attempt";
+    /// <summary>The reminder that triggers an attempt (the charge registers the first one).</summary>
+    internal const string AttemptReminder = "attempt";
+    private const string Attempt = AttemptReminder;
     private readonly PspOptions _options = options.Value;
 
     /// <summary>A request may have reached the PSP without its answer reaching us: ask before sending.</summary>
@@ -31,20 +35,17 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 
     public async Task Begin(PspPayment payment)
     {
-        if (state.State.Payment is not null)
+        if (state.State.Done || await GetReminder(Attempt) is not null)
         {
-            // Begun before; but the call that began it may have failed between the state write and the reminder
-            // (older versions wrote them apart), and the client's retry lands here: make sure the attempt is scheduled.
-            if (!state.State.Done && await GetReminder(Attempt) is null)
-            {
-                await state.WriteStateAsync([ReminderWithState(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan)]);
-            }
-
-            return;
+            return; // given up on (an operator restarts it), or scheduled
         }
 
-        state.State.Payment = payment;
-        state.State.TraceParent = Activity.Current?.Id;
+        if (state.State.Payment is null)
+        {
+            state.State.Payment = payment;
+            state.State.TraceParent = Activity.Current?.Id;
+        }
+
         await state.WriteStateAsync([ReminderWithState(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan)]);
     }
 
@@ -66,25 +67,39 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var s = state.State;
-        if (reminderName != Attempt || s.Done || s.Payment is null)
+        if (reminderName != Attempt || s.Done)
         {
             return;
         }
 
-        using var attempt = PaymentsTelemetry.Source.StartActivity("psp attempt", ActivityKind.Internal, s.TraceParent);
-        attempt?.SetTag("fincore.charge_id", s.Payment.ChargeId).SetTag("fincore.attempt", s.Attempts + 1);
         if (s.Attempts == 0 && !s.Pending)
         {
             try
             {
-                await Charge.MarkProcessing(0);
+                var work = await Charge.MarkProcessing();
+                if (s.Payment is null)
+                {
+                    // The first attempt, scheduled by the charge: nothing stored here yet. If the charge was already
+                    // processing, an activation before this one may have sent a request and died.
+                    s.Payment = work.Payment;
+                    s.TraceParent = work.TraceParent;
+                    _inDoubt |= work.Resumed;
+                }
             }
             catch (InvalidChargeStateException)
             {
-                await FinishAsync(); // canceled before the first attempt
+                await FinishAsync(); // canceled before the first attempt, or settled before this (repeated) tick
                 return;
             }
         }
+
+        if (s.Payment is null)
+        {
+            return; // nothing to send (a state from before the charge scheduled first attempts)
+        }
+
+        using var attempt = PaymentsTelemetry.Source.StartActivity("psp attempt", ActivityKind.Internal, s.TraceParent);
+        attempt?.SetTag("fincore.charge_id", s.Payment.ChargeId).SetTag("fincore.attempt", s.Attempts + 1);
 
         if (s.FirstAttemptAt == default)
         {
@@ -127,8 +142,10 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         }
     }
 
-    /// <summary>The charge has its final status: nothing is left to remember, and the reminder goes with the state.</summary>
-    private Task FinishAsync() => state.ClearStateAsync([ReminderRemovalWithState(Attempt)]);
+    /// <summary>The charge has its final status: nothing is left to remember, and the reminder goes with the state.
+    /// With nothing stored (settled at the first attempt), there is nothing to write: the reminder that fired this turn
+    /// is a one-shot, which the runtime removes once the turn is over.</summary>
+    private Task FinishAsync() => state.RecordExists ? state.ClearStateAsync([ReminderRemovalWithState(Attempt)]) : Task.CompletedTask;
 
     private async Task ScheduleNextOrGiveUpAsync()
     {

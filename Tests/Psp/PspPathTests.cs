@@ -76,7 +76,7 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         Assert.StartsWith("psp_", paid.GetProperty("psp_reference").GetString());
         Assert.Equal(1, CapturesOf(await LedgerAsync(), paid.GetProperty("id").GetString()!));
 
-        // Settled: the retry grain removes its state and its reminder together, leaving nothing behind to fire.
+        // Settled: nothing of the retry grain is left behind to fire (no state, and the fired reminder is removed).
         var grainKey = $"{tenant}/{paid.GetProperty("id").GetString()}";
         await Poll.UntilAsync(async () =>
             await fincore.ScalarAsync($"SELECT count(*) FROM fc_grain_state WHERE grain_type = 'psp-retry' AND grain_key = '{grainKey}'") == 0
@@ -196,6 +196,29 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var mac = Convert.ToHexString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{t}.{body}"))).ToLowerInvariant();
         return fincore.Http.SendAsync(HttpMethod.Post, "/v1/psp/webhook", null, body, new Dictionary<string, string> { ["Psp-Signature"] = $"t={t},v1={mac}" });
+    }
+
+    [Fact]
+    public async Task A_first_attempt_in_flight_on_a_killed_silo_is_taken_over_by_another_without_a_second_capture()
+    {
+        // The first attempt is scheduled by the charge's creation and the retry grain writes nothing before its
+        // request goes out: all the new owner has is the overdue reminder and the charge (already processing).
+        var (tenant, key) = await fincore.CreateTenantAsync();
+        await SetFaultsAsync(new { latency_ms = new { p50 = 900, p99 = 900 } }); // in flight for 0.9 s (attempt timeout: 1 s)
+        var id = await CreateAsync(key);
+        await WaitForAsync(key, id, "processing");
+
+        var owner = (await fincore.Cluster.ViewAsync()).Ring.Owner(new FinCore.Runtime.GrainId("charge", $"{tenant}/{id}"))!;
+        var victim = fincore.Cluster.SiloById(owner.SiloId);
+        victim.Kill();
+        await SetFaultsAsync(new { });
+
+        await WaitForAsync(key, id, "succeeded");
+        Assert.Equal(1, CapturesOf(await LedgerAsync(), id));
+
+        fincore.Cluster.Silos.Remove(victim);
+        await victim.DisposeAsync();
+        await fincore.Cluster.AddSilosAsync(1);
     }
 
     [Fact]
