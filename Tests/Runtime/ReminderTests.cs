@@ -34,7 +34,7 @@ public sealed class ReminderTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task A_reminder_written_with_the_state_fires_re_registers_itself_in_its_tick_and_is_removed_with_the_state()
+    public async Task A_reminder_written_with_the_state_fires_re_registers_itself_and_is_removed_with_the_state_and_one_handed_to_another_grain_fires_there()
     {
         await using var cluster = await TestCluster.StartAsync(postgres, silos: 2);
         var probe = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/with-state");
@@ -47,6 +47,15 @@ public sealed class ReminderTests(PostgresServer postgres)
         // Each tick replaced the reminder it came from, and the last removed it: nothing fires a fifth time.
         await Task.Delay(1500);
         Assert.Equal(4, (await probe.Ticks()).Count(t => t.Name == "chain"));
+
+        // A grain can hand a reminder to another grain with its own state write: the other one fires, once.
+        var helper = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/helper");
+        await probe.HandOff("reminders/helper", "handed", dueMs: 100);
+        Assert.True(await helper.Exists("handed"), "the helper's reminder committed with the probe's state");
+        await Poll.UntilAsync(async () => (await helper.Ticks()).Any(t => t.Name == "handed"), Patience, "the helper's reminder to fire");
+        await Poll.UntilAsync(async () => !await helper.Exists("handed"), Patience, "the fired one-shot reminder to be removed");
+        Assert.Single(await helper.Ticks(), t => t.Name == "handed");
+        Assert.DoesNotContain(await probe.Ticks(), t => t.Name == "handed");
     }
 
     [Fact]

@@ -13,6 +13,9 @@ public interface IReminderProbeGrain : IGrainWithStringKey
     /// next the same way until it has fired <paramref name="times"/> times, and the last removes it with the state.</summary>
     Task ScheduleWithState(string name, int dueMs, int times);
 
+    /// <summary>Registers a one-shot reminder of another probe in the same transaction as this grain's state.</summary>
+    Task HandOff(string otherKey, string name, int dueMs);
+
     Task Cancel(string name);
 
     [Idempotent]

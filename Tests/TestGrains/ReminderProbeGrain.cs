@@ -25,6 +25,9 @@ public sealed class ReminderProbeGrain(SiloHost silo, [PersistentState("ticks")]
         await state.WriteStateAsync([ReminderWithState(name, TimeSpan.FromMilliseconds(dueMs), Timeout.InfiniteTimeSpan)]);
     }
 
+    public async Task HandOff(string otherKey, string name, int dueMs) =>
+        await state.WriteStateAsync([ReminderWithState<IReminderProbeGrain>(otherKey, name, TimeSpan.FromMilliseconds(dueMs), Timeout.InfiniteTimeSpan)]);
+
     public async Task Cancel(string name)
     {
         if (await GetReminder(name) is { } reminder)
