@@ -80,8 +80,9 @@ internal sealed class ReadModel(Database database)
     public async Task<List<EventEntry>> ChargeEventsAsync(string tenant, string chargeId, CancellationToken ct)
     {
         await using var cmd = Db.CreateCommand("""
-            SELECT event_id, type, created_at, seq, payload::text FROM events
-            WHERE tenant_id = $1 AND charge_id = $2 ORDER BY id
+            SELECT e.event_id, e.type, e.created_at, c.seq, e.payload::text
+            FROM events e LEFT JOIN audit_chain c ON c.event_pk = e.id
+            WHERE e.tenant_id = $1 AND e.charge_id = $2 ORDER BY e.id
             """);
         cmd.Parameters.AddWithValue(tenant);
         cmd.Parameters.AddWithValue(chargeId);
@@ -145,8 +146,9 @@ internal sealed class ReadModel(Database database)
     public async Task<AuditVerdict> VerifyAuditAsync(string tenant, CancellationToken ct)
     {
         await using var cmd = Db.CreateCommand("""
-            SELECT seq, event_id, charge_id, type, created_at, payload::text, prev_hash, hash FROM events
-            WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq
+            SELECT c.seq, e.event_id, e.charge_id, e.type, e.created_at, e.payload::text, c.prev_hash, c.hash, e.tenant_id
+            FROM audit_chain c LEFT JOIN events e ON e.id = c.event_pk
+            WHERE c.tenant_id = $1 ORDER BY c.seq
             """);
         cmd.Parameters.AddWithValue(tenant);
         var previous = AuditChain.Genesis;
@@ -155,11 +157,18 @@ internal sealed class ReadModel(Database database)
         {
             while (await r.ReadAsync(ct))
             {
+                // An entry whose event is gone or was moved to another tenant is broken like one whose content changed.
                 var seq = r.GetInt64(0);
-                var expected = AuditChain.Next(previous, AuditChain.Canonical(seq, r.GetString(1), tenant, r.GetString(2), r.GetString(3), r.GetDateTime(4), r.GetString(5)));
-                if (seq != entries + 1 || !r.GetFieldValue<byte[]>(6).AsSpan().SequenceEqual(previous) || !r.GetFieldValue<byte[]>(7).AsSpan().SequenceEqual(expected))
+                var eventId = r.IsDBNull(1) ? null : r.GetString(1);
+                if (eventId is null || r.GetString(8) != tenant || seq != entries + 1 || !r.GetFieldValue<byte[]>(6).AsSpan().SequenceEqual(previous))
                 {
-                    return new AuditVerdict(false, entries, seq, r.GetString(1), 0);
+                    return new AuditVerdict(false, entries, seq, eventId, 0);
+                }
+
+                var expected = AuditChain.Next(previous, AuditChain.Canonical(seq, eventId, tenant, r.GetString(2), r.GetString(3), r.GetDateTime(4), r.GetString(5)));
+                if (!r.GetFieldValue<byte[]>(7).AsSpan().SequenceEqual(expected))
+                {
+                    return new AuditVerdict(false, entries, seq, eventId, 0);
                 }
 
                 previous = expected;
@@ -167,7 +176,7 @@ internal sealed class ReadModel(Database database)
             }
         }
 
-        await using var pending = Db.CreateCommand("SELECT count(*) FROM events WHERE tenant_id = $1 AND seq IS NULL");
+        await using var pending = Db.CreateCommand("SELECT count(*) FROM audit_pending WHERE tenant_id = $1");
         pending.Parameters.AddWithValue(tenant);
         return new AuditVerdict(true, entries, null, null, (long)(await pending.ExecuteScalarAsync(ct))!);
     }

@@ -4,8 +4,9 @@ using FinCore.Runtime.Persistence;
 
 namespace FinCore.Grains.Audit;
 
-/// <summary>Seals a tenant's events into its hash chain, in the order it finds them. Being a grain makes it the
-/// only writer of the chain; the ETag on its head and the write guard fence off a stale duplicate.</summary>
+/// <summary>Seals a tenant's events into its hash chain (<c>audit_chain</c>), in the order it finds them queued.
+/// Being a grain makes it the only writer of the chain; the ETag on its head and the write guard fence off a stale
+/// duplicate, and an event can be in the chain only once (unique).</summary>
 public sealed class AuditGrain(Database database, [PersistentState("audit")] ITransactionalState<AuditState> state) : Grain, IAuditGrain
 {
     private const int BatchSize = 500;
@@ -14,7 +15,7 @@ public sealed class AuditGrain(Database database, [PersistentState("audit")] ITr
     {
         var tenant = GetPrimaryKeyString();
         var rows = new List<(long Id, string EventId, string ChargeId, string Type, DateTime At, string Payload)>();
-        await using (var cmd = database.DataSource.CreateCommand(PaymentsSql.UnsealedEvents))
+        await using (var cmd = database.DataSource.CreateCommand(PaymentsSql.PendingEvents))
         {
             cmd.Parameters.AddWithValue(tenant);
             cmd.Parameters.AddWithValue(BatchSize);
@@ -50,7 +51,7 @@ public sealed class AuditGrain(Database database, [PersistentState("audit")] ITr
         // the next seal starts from the head that really is in the database.
         state.State.Seq = seq;
         state.State.Hash = hash;
-        await state.WriteStateAsync([PaymentsSql.SealEvents(ids, seqs, prevs, hashes)]);
+        await state.WriteStateAsync(PaymentsSql.Seal(tenant, ids, seqs, prevs, hashes));
 
         return rows.Count;
     }

@@ -1,3 +1,4 @@
+using FinCore.Grains.Storage;
 using FinCore.Runtime.Hosting;
 using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.Hosting;
@@ -24,8 +25,7 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
             try
             {
                 var tenants = new List<(string Id, bool HasWebhook)>();
-                await using (var cmd = database.DataSource.CreateCommand(
-                    "SELECT DISTINCT e.tenant_id, t.webhook_url IS NOT NULL FROM events e JOIN tenants t ON t.id = e.tenant_id WHERE e.seq IS NULL"))
+                await using (var cmd = database.DataSource.CreateCommand(PaymentsSql.TenantsWithPending))
                 await using (var r = await cmd.ExecuteReaderAsync(stoppingToken))
                 {
                     while (await r.ReadAsync(stoppingToken))

@@ -2,8 +2,8 @@ using FinCore.Runtime.Persistence;
 
 namespace FinCore.Grains.Storage;
 
-/// <summary>The payments schema: tenants and keys, the charges read model, and the events table that is both the
-/// transactional outbox and (once sealed) the hash-chained audit log.</summary>
+/// <summary>The payments schema: tenants and keys, the charges read model, the events table (the transactional
+/// outbox, insert-only) and the hash chain over it (<c>audit_chain</c>, fed from <c>audit_pending</c>).</summary>
 public sealed class PaymentsMigrations : IMigrationSource
 {
     public IEnumerable<Migration> GetMigrations()
@@ -89,6 +89,43 @@ public sealed class PaymentsMigrations : IMigrationSource
                 error text,
                 created_at timestamptz NOT NULL DEFAULT now());
             CREATE INDEX IF NOT EXISTS webhook_deliveries_by_tenant ON webhook_deliveries (tenant_id, id DESC);
+            """);
+
+        // The chain moves out of the events table into a narrow one of its own, so sealing appends rows instead of
+        // rewriting every event (a non-HOT update through all its indexes, and a dead row for vacuum to find):
+        // events become insert-only, each one queued in audit_pending (same statement, same transaction) until
+        // the tenant's audit grain appends it to audit_chain.
+        yield return new Migration("payments/003_audit_chain", """
+            CREATE TABLE IF NOT EXISTS audit_chain (
+                tenant_id text NOT NULL,
+                seq bigint NOT NULL,
+                event_pk bigint NOT NULL UNIQUE REFERENCES events (id),
+                prev_hash bytea NOT NULL,
+                hash bytea NOT NULL,
+                PRIMARY KEY (tenant_id, seq));
+            CREATE TABLE IF NOT EXISTS audit_pending (
+                tenant_id text NOT NULL,
+                event_pk bigint NOT NULL,
+                PRIMARY KEY (tenant_id, event_pk));
+            INSERT INTO audit_chain (tenant_id, seq, event_pk, prev_hash, hash)
+                SELECT tenant_id, seq, id, prev_hash, hash FROM events WHERE seq IS NOT NULL ON CONFLICT DO NOTHING;
+            INSERT INTO audit_pending (tenant_id, event_pk)
+                SELECT tenant_id, id FROM events WHERE seq IS NULL ON CONFLICT DO NOTHING;
+
+            -- Events and the chain are append-only: nothing in them can be changed or removed through SQL (short of
+            -- a superuser disabling the triggers, which verification then exposes).
+            CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '% is append-only: row of tenant % cannot be changed or removed', TG_TABLE_NAME, OLD.tenant_id;
+            END $$;
+            DROP TRIGGER IF EXISTS events_append_only ON events;
+            DROP FUNCTION IF EXISTS events_append_only();
+            ALTER TABLE events DROP COLUMN IF EXISTS seq, DROP COLUMN IF EXISTS prev_hash, DROP COLUMN IF EXISTS hash;
+            CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+                FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+            DROP TRIGGER IF EXISTS audit_chain_append_only ON audit_chain;
+            CREATE TRIGGER audit_chain_append_only BEFORE UPDATE OR DELETE ON audit_chain
+                FOR EACH ROW EXECUTE FUNCTION audit_append_only();
             """);
     }
 }

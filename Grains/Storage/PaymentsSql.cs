@@ -28,9 +28,13 @@ internal static class PaymentsSql
         WHERE tenant_id = $1::text AND id = $2::text AND /*guard*/
         """, tenantId, c.Id, c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt);
 
+    /// <summary>An event, queued for the tenant's audit chain in the same statement.</summary>
     public static StorageCommand InsertEvent(string tenantId, string chargeId, string type, DateTime at, string payload) => new("""
-        INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
-        SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::jsonb WHERE /*guard*/
+        WITH e AS (
+            INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
+            SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::jsonb WHERE /*guard*/
+            RETURNING tenant_id, id)
+        INSERT INTO audit_pending (tenant_id, event_pk) SELECT tenant_id, id FROM e
         """, Ids.New("evt_"), tenantId, chargeId, type, at, payload);
 
     public static StorageCommand InsertTenant(string id, string name, string currency, TenantLimits l, DateTime at) => new("""
@@ -56,11 +60,11 @@ internal static class PaymentsSql
 
     /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c>.</summary>
     public const string WebhookEvents = """
-        SELECT e.seq, e.event_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
-        FROM events e JOIN tenants t ON t.id = e.tenant_id
-        WHERE e.tenant_id = $1 AND e.seq > $2 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
+        SELECT c.seq, e.event_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
+        FROM audit_chain c JOIN events e ON e.id = c.event_pk JOIN tenants t ON t.id = c.tenant_id
+        WHERE c.tenant_id = $1 AND c.seq > $2 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
           AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered')
-        ORDER BY e.seq LIMIT $3
+        ORDER BY c.seq LIMIT $3
         """;
 
     public const string LogDelivery = """
@@ -68,14 +72,28 @@ internal static class PaymentsSql
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         """;
 
-    public const string UnsealedEvents = """
-        SELECT id, event_id, charge_id, type, created_at, payload::text FROM events
-        WHERE tenant_id = $1 AND seq IS NULL ORDER BY id LIMIT $2
+    /// <summary>Tenants with events waiting for the chain, and whether each has a webhook endpoint.</summary>
+    public const string TenantsWithPending = """
+        SELECT p.tenant_id, bool_or(t.webhook_url IS NOT NULL)
+        FROM (SELECT DISTINCT tenant_id FROM audit_pending) p JOIN tenants t ON t.id = p.tenant_id GROUP BY p.tenant_id
         """;
 
-    public static StorageCommand SealEvents(long[] ids, long[] seqs, byte[][] prev, byte[][] hashes) => new("""
-        UPDATE events e SET seq = u.seq, prev_hash = u.prev, hash = u.hash
-        FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS u(id, seq, prev, hash)
-        WHERE e.id = u.id AND e.seq IS NULL AND /*guard*/
-        """, ids, seqs, prev, hashes);
+    public const string PendingEvents = """
+        SELECT e.id, e.event_id, e.charge_id, e.type, e.created_at, e.payload::text
+        FROM audit_pending p JOIN events e ON e.id = p.event_pk
+        WHERE p.tenant_id = $1 ORDER BY p.event_pk LIMIT $2
+        """;
+
+    /// <summary>Appends entries to a tenant's chain and takes their events off the queue.</summary>
+    public static StorageCommand[] Seal(string tenantId, long[] eventPks, long[] seqs, byte[][] prev, byte[][] hashes) =>
+    [
+        new("""
+            INSERT INTO audit_chain (tenant_id, seq, event_pk, prev_hash, hash)
+            SELECT $1::text, u.seq, u.pk, u.prev, u.hash
+            FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[]) AS u(pk, seq, prev, hash) WHERE /*guard*/
+            """, tenantId, eventPks, seqs, prev, hashes),
+        new("""
+            DELETE FROM audit_pending WHERE tenant_id = $1::text AND event_pk = ANY($2::bigint[]) AND /*guard*/
+            """, tenantId, eventPks),
+    ];
 }

@@ -29,19 +29,26 @@ public sealed class DurabilityAndAuditTests(PaymentsCluster fincore)
         }, TimeSpan.FromSeconds(20), "8 audit entries to be sealed");
         Assert.True(verify.Json.GetProperty("ok").GetBoolean());
 
-        // Sealed entries cannot be changed through SQL …
+        // Events and the chain cannot be changed through SQL …
         await using var conn = new NpgsqlConnection(fincore.Database);
         await conn.OpenAsync();
-        await using (var update = new NpgsqlCommand($"UPDATE events SET payload = jsonb_set(payload, '{{amount}}', '1') WHERE tenant_id = '{tenant}' AND seq = 3", conn))
+        var third = $"(SELECT event_pk FROM audit_chain WHERE tenant_id = '{tenant}' AND seq = 3)";
+        foreach (var sql in new[]
         {
+            $"UPDATE events SET payload = jsonb_set(payload, '{{amount}}', '1') WHERE id = {third}",
+            $"DELETE FROM events WHERE id = {third}",
+            $"UPDATE audit_chain SET hash = prev_hash WHERE tenant_id = '{tenant}' AND seq = 3",
+        })
+        {
+            await using var update = new NpgsqlCommand(sql, conn);
             var refused = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
-            Assert.Contains("sealed", refused.MessageText, StringComparison.Ordinal);
+            Assert.Contains("append-only", refused.MessageText, StringComparison.Ordinal);
         }
 
         // … and when someone with superuser rights does it anyway, verification names the entry.
         await using (var tamper = new NpgsqlCommand(
             "SET session_replication_role = replica; " +
-            $"UPDATE events SET payload = jsonb_set(payload, '{{amount}}', '1') WHERE tenant_id = '{tenant}' AND seq = 3; " +
+            $"UPDATE events SET payload = jsonb_set(payload, '{{amount}}', '1') WHERE id = {third}; " +
             "SET session_replication_role = origin;", conn))
         {
             await tamper.ExecuteNonQueryAsync();
