@@ -11,7 +11,7 @@ namespace FinCore.Runtime.Persistence;
 /// together share one transaction and one WAL flush.</summary>
 internal sealed class GrainStorage : IAsyncDisposable
 {
-    private const string ReadSql = "SELECT etag, data::text FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3";
+    private const string ReadSql = "SELECT etag, data FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3";
     private const string InsertSql = """
         INSERT INTO fc_grain_state (grain_type, grain_key, state_name, etag, write_id, data, updated_at)
         VALUES ($1, $2, $3, 1, $4, $5, now()) ON CONFLICT DO NOTHING
@@ -123,7 +123,7 @@ internal sealed class GrainStorage : IAsyncDisposable
             var cmd = new NpgsqlBatchCommand(w.Delete && extra is null ? DeleteSql : w.ExpectedEtag is null ? InsertSql : UpdateSql);
             AddKey(cmd.Parameters, w);
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = w.Json, NpgsqlDbType = NpgsqlDbType.Jsonb });
+            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = w.Json, NpgsqlDbType = NpgsqlDbType.Json });
             if (w.ExpectedEtag is { } etag)
             {
                 cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = etag });

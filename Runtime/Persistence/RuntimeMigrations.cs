@@ -40,5 +40,12 @@ internal sealed class RuntimeMigrations : IMigrationSource
                 PRIMARY KEY (cluster_id, grain_type, grain_key, name));
             CREATE INDEX IF NOT EXISTS fc_reminders_due ON fc_reminders (cluster_id, due_at);
             """);
+
+        // State is stored as the JSON text the silo wrote (json, not jsonb): PostgreSQL checks it is JSON but does
+        // not take it apart and rebuild it on every write (nor turn it back into text on every read); it is only ever
+        // read whole. JSON operators still work in ad-hoc queries.
+        yield return new Migration("runtime/002_state_as_json_text", """
+            ALTER TABLE fc_grain_state ALTER COLUMN data TYPE json USING data::json;
+            """);
     }
 }
