@@ -1,4 +1,5 @@
 using FinCore.Chaos;
+using FinCore.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace FinCore.Tests.Chaos;
@@ -26,10 +27,7 @@ public sealed class ChaosCluster : IAsyncLifetime
         await Cluster.DisposeAsync();
 
         // The cluster's PostgreSQL data and logs take ~800 MB a run; FINCORE_KEEP_TEST_DIRS=1 keeps them for a look.
-        if (Environment.GetEnvironmentVariable("FINCORE_KEEP_TEST_DIRS") != "1")
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
+        TestDirs.Remove(Dir);
     }
 }
 

@@ -6,9 +6,12 @@ namespace FinCore.Tests.Infrastructure;
 /// <summary>Runs the LoadGen CLI as a user does (a separate process) and reads the report it wrote.</summary>
 internal static class LoadGenProcess
 {
-    public sealed record Result(int ExitCode, string Stdout, string Stderr, string OutDir)
+    /// <summary>A finished run. Disposing it removes the report directory it was given (see <see cref="TestDirs"/>).</summary>
+    public sealed record Result(int ExitCode, string Stdout, string Stderr, string OutDir) : IDisposable
     {
         public JsonElement Report => JsonDocument.Parse(File.ReadAllText(Path.Combine(OutDir, "report.json"))).RootElement;
+
+        public void Dispose() => TestDirs.Remove(OutDir);
     }
 
     public static async Task<Result> RunAsync(params string[] args)

@@ -118,10 +118,7 @@ public class PaymentsCluster : IAsyncLifetime
         }
 
         await Postgres.DisposeAsync();
-        if (Environment.GetEnvironmentVariable("FINCORE_KEEP_TEST_DIRS") != "1")
-        {
-            Directory.Delete(TraceDir, recursive: true);
-        }
+        TestDirs.Remove(TraceDir);
     }
 }
 

@@ -13,7 +13,7 @@ public sealed class LoadGenRunTests
 
         // 1,000 requests/s for 10 s; about four seconds in, the server stops answering for one second.
         server.StallOnce(afterRequests: 4_000, TimeSpan.FromSeconds(1));
-        var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
             "--rate", "1000", "--duration", "10s", "--connections", "16", "--quiet");
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
 
@@ -35,7 +35,7 @@ public sealed class LoadGenRunTests
     public async Task At_2000_requests_per_second_for_10_seconds_sent_is_within_one_percent_of_scheduled()
     {
         await using var server = await LoadTestServer.StartAsync();
-        var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
             "--rate", "2000", "--duration", "10s", "--connections", "32", "--quiet");
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
 
@@ -61,14 +61,14 @@ public sealed class LoadGenRunTests
         await using var server = await LoadTestServer.StartAsync();
         string[] common = ["run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping", "--rate", "200", "--duration", "2s", "--quiet"];
 
-        var failing = await LoadGenProcess.RunAsync([.. common, "--threshold", "p50<1us", "--threshold", "errors<0.1%"]);
+        using var failing = await LoadGenProcess.RunAsync([.. common, "--threshold", "p50<1us", "--threshold", "errors<0.1%"]);
         Assert.Equal(1, failing.ExitCode);
         var results = failing.Report.GetProperty("thresholds").EnumerateArray().ToList();
         Assert.False(results[0].GetProperty("passed").GetBoolean());
         Assert.True(results[1].GetProperty("passed").GetBoolean());
         Assert.Contains("FAILED", failing.Stdout, StringComparison.Ordinal);
 
-        var holding = await LoadGenProcess.RunAsync([.. common, "--threshold", "p99<5s", "--threshold", "errors<0.1%", "--threshold", "dropped<0.1%"]);
+        using var holding = await LoadGenProcess.RunAsync([.. common, "--threshold", "p99<5s", "--threshold", "errors<0.1%", "--threshold", "dropped<0.1%"]);
         Assert.True(holding.ExitCode == 0, holding.Stderr + holding.Stdout);
         Assert.True(holding.Report.GetProperty("passed").GetBoolean());
     }
@@ -77,7 +77,7 @@ public sealed class LoadGenRunTests
     public async Task Abort_on_fail_stops_a_failing_run_early()
     {
         await using var server = await LoadTestServer.StartAsync();
-        var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
             "--rate", "200", "--duration", "120s", "--threshold", "p50<1us", "--abort-on-fail", "--abort-grace", "2s", "--quiet");
         Assert.Equal(1, run.ExitCode);
         var aborted = run.Report.GetProperty("aborted").GetString();
@@ -92,7 +92,7 @@ public sealed class LoadGenRunTests
     public async Task The_charge_mix_reads_back_charges_it_created_and_tracks_completion()
     {
         await using var server = await LoadTestServer.StartAsync();
-        var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--api-key", "fc_sk_test", "--mix", "create=80,get=20",
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--api-key", "fc_sk_test", "--mix", "create=80,get=20",
             "--rate", "300", "--duration", "3s", "--track-completion", "--poll-interval", "200ms", "--quiet");
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
 
@@ -112,7 +112,7 @@ public sealed class LoadGenRunTests
     public async Task Http2_multiplexes_requests_over_the_given_connections()
     {
         await using var server = await LoadTestServer.StartAsync(http2Only: true);
-        var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
             "--rate", "500", "--duration", "2s", "--http2", "--connections", "2", "--quiet");
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
         Assert.Equal("2", run.Report.GetProperty("http_version").GetString());
@@ -129,7 +129,7 @@ public sealed class LoadGenRunTests
     [InlineData("run", "--target", "http://127.0.0.1:1", "--api-key", "k", "--profile", "nightly")]
     public async Task Bad_arguments_exit_2_with_a_message(params string[] args)
     {
-        var run = await LoadGenProcess.RunAsync(args);
+        using var run = await LoadGenProcess.RunAsync(args);
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith("loadgen: ", run.Stderr, StringComparison.Ordinal);
     }

@@ -10,7 +10,7 @@ public sealed class ReportBrowserTests
     public async Task The_html_report_draws_its_charts_in_headless_chromium()
     {
         await using var server = await LoadTestServer.StartAsync();
-        var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--api-key", "fc_sk_test", "--mix", "create=80,get=20",
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--api-key", "fc_sk_test", "--mix", "create=80,get=20",
             "--rate", "200", "--duration", "4s", "--warmup", "1s", "--track-completion", "--poll-interval", "200ms",
             "--threshold", "p99<5s", "--quiet");
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);

@@ -134,7 +134,7 @@ public sealed class OpsUpTests
         Assert.Equal(2, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
         if (load is not null)
         {
-            var run = await load;
+            using var run = await load;
             var totals = run.Report.GetProperty("totals");
             Assert.True(run.ExitCode == 0, $"LoadGen saw failures while a silo was added and drained: {totals}\n{run.Report.GetProperty("status_codes")}\n{run.Stderr}");
             Assert.True(totals.GetProperty("completed").GetInt64() >= 3000);
