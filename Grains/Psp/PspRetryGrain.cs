@@ -95,7 +95,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 
         if (s.Payment is null)
         {
-            return; // nothing to send (a state from before the charge scheduled first attempts)
+            return; // not reached: a state is stored only once its payment is known
         }
 
         using var attempt = PaymentsTelemetry.Source.StartActivity("psp attempt", ActivityKind.Internal, s.TraceParent);
