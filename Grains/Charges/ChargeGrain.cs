@@ -15,8 +15,6 @@ namespace FinCore.Grains.Charges;
 /// on its way to the PSP, and the retry grain costs nothing until the attempt is due.</summary>
 public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("charge")] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
 {
-    private bool _processingBegun;
-
     public async Task<CreateChargeResult> Create(CreateChargeCommand command)
     {
         if (state.State.Charge is not null)
@@ -26,12 +24,12 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
                 throw new IdempotencyKeyMismatchException("This Idempotency-Key was used with a different request body.");
             }
 
-            // A charge created by an earlier version may have died before processing was scheduled (it took a second
-            // step then). Not when this activation created it: its retry grain may be calling back here right now
-            // (MarkProcessing), and waiting on it would deadlock.
-            if (state.State.Status == ChargeStatus.Created && !_processingBegun)
+            // A charge created by an earlier version scheduled processing in a second step, and may have died
+            // before it; a charge created since has its first attempt scheduled with it and never calls out here
+            // (its retry grain may be calling back right now, and waiting on it would deadlock).
+            if (state.State.Status == ChargeStatus.Created && !state.State.AttemptScheduled)
             {
-                await BeginProcessingAsync();
+                await ScheduleLegacyAttemptAsync();
             }
 
             return new CreateChargeResult(state.State.FirstResponse!, Replayed: true);
@@ -59,10 +57,10 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         state.State.FirstResponse = charge;
         state.State.TraceParent = Activity.Current?.Id;
         var blocked = risk.Decision == RiskEngine.Block;
+        state.State.AttemptScheduled = !blocked;
         await SaveAsync(charge, ChargeStatus.Created, "charge.created", blocked
             ? []
             : [ReminderWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder, psp.Value.StartDelay, Timeout.InfiniteTimeSpan)]);
-        _processingBegun = !blocked;
         if (blocked)
         {
             await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "risk_blocked", FailureMessage = "The charge was blocked by the tenant's risk rules." });
@@ -166,12 +164,12 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         return result;
     }
 
-    private async Task BeginProcessingAsync()
+    private async Task ScheduleLegacyAttemptAsync()
     {
         var c = state.State.Charge!;
         await GrainFactory.GetGrain<IPspRetryGrain>(GetPrimaryKeyString())
             .Begin(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod));
-        _processingBegun = true;
+        state.State.AttemptScheduled = true; // stored with the next change; until then a new activation asks again (idempotent)
     }
 
     public Task<Charge> Get()

@@ -10,6 +10,10 @@ public sealed class ChargeState
     public string? Fingerprint { get; set; }
     public Charge? FirstResponse { get; set; }
 
+    /// <summary>The first PSP attempt was scheduled in the transaction that created the charge (false for a charge a
+    /// blocked risk decision failed, and for charges created before versions did this).</summary>
+    public bool AttemptScheduled { get; set; }
+
     /// <summary>The W3C trace context of the request that created the charge: the PSP attempts join its trace.</summary>
     public string? TraceParent { get; set; }
 }

@@ -10,7 +10,7 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
     private const string Key = "cluster_id = $1 AND grain_type = $2 AND grain_key = $3 AND name = $4";
 
     /// <summary>Insert or replace a reminder; <c>{0}</c> is what follows the row (nothing, or a guard).</summary>
-    private const string UpsertSql = """
+    private const string UpsertTemplate = """
         INSERT INTO fc_reminders AS r (cluster_id, grain_type, grain_key, name, first_due_at, due_at, period_ms, version)
         SELECT $1::text, $2::text, $3::text, $4::text, now() + $5::bigint * interval '1 millisecond',
                now() + $5::bigint * interval '1 millisecond', $6::bigint, $7::bigint {0}
@@ -18,9 +18,13 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
           SET first_due_at = EXCLUDED.first_due_at, due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, version = EXCLUDED.version
         """;
 
+    // Formatted once: the guarded one is built for every charge.
+    private static readonly string UpsertReturningSql = string.Format(null, UpsertTemplate, "") + " RETURNING " + Columns;
+    private static readonly string UpsertGuardedSql = string.Format(null, UpsertTemplate, "WHERE " + StorageCommand.Guard);
+
     public async Task<ReminderRow> UpsertAsync(GrainId grain, string name, long dueMs, long periodMs, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(string.Format(null, UpsertSql, "") + " RETURNING " + Columns);
+        await using var cmd = db.CreateCommand(UpsertReturningSql);
         AddKey(cmd, grain, name);
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dueMs });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = periodMs });
@@ -31,7 +35,7 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
     /// <summary>The upsert as a statement that commits with a grain's state write (<paramref name="version"/> chosen
     /// by the caller, so the timer can be set without reading the row back).</summary>
     public StorageCommand UpsertCommand(GrainId grain, string name, long dueMs, long periodMs, long version) =>
-        new(string.Format(null, UpsertSql, "WHERE " + StorageCommand.Guard), clusterId, grain.Type, grain.Key, name, dueMs, periodMs, version);
+        new(UpsertGuardedSql, clusterId, grain.Type, grain.Key, name, dueMs, periodMs, version);
 
     /// <summary>The delete as a statement that commits with a grain's state write.</summary>
     public StorageCommand DeleteCommand(GrainId grain, string name) => new(

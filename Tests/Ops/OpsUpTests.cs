@@ -56,7 +56,7 @@ public sealed class OpsUpTests
         }
         finally
         {
-            Directory.Delete(state, recursive: true);
+            TestDirs.Remove(state);
         }
     }
 
