@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using FinCore.Chaos;
 using FinCore.Runtime.Hosting;
 using FinCore.TestGrains;
 using Microsoft.AspNetCore.Builder;
@@ -36,15 +35,15 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         var dir = Path.Combine(Path.GetTempPath(), $"fincore-bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, (UnixFileMode)0x1ED);
-        var postgres = await RunAsync(Path.Combine(Root, "ops", "pg"), "start", Path.Combine(dir, "pg"), FreePort().ToString());
+        var postgres = await RunAsync(Path.Combine(Root, "ops", "pg"), "start", Path.Combine(dir, "pg"), FreePort.Next().ToString());
         return new BenchEnvironment(dir, postgres);
     }
 
     /// <summary>Starts a silo process (the real FinCore.Silo) hosting the test grains; waits until it is ready.</summary>
     public async Task StartSiloProcessAsync()
     {
-        var port = FreePort();
-        var http = FreePort();
+        var port = FreePort.Next();
+        var http = FreePort.Next();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(Root, "Silo", "bin", "Release", "net10.0", "FinCore.Silo.dll"));
         psi.Environment["FINCORE_POSTGRES"] = Postgres;
@@ -89,7 +88,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             ["FINCORE_POSTGRES"] = Postgres,
             ["FINCORE_CLUSTER_ID"] = ClusterId + "-local",
             ["FINCORE_CLUSTER_SECRET"] = Secret,
-            ["FINCORE_SILO_PORT"] = FreePort().ToString(),
+            ["FINCORE_SILO_PORT"] = FreePort.Next().ToString(),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddFinCoreSilo(typeof(EchoGrain).Assembly);
@@ -133,13 +132,6 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         Npgsql.NpgsqlConnection.ClearAllPools();
         await RunAsync(Path.Combine(Root, "ops", "pg"), "stop", Path.Combine(_dir, "pg"), "immediate");
         Directory.Delete(_dir, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private static async Task<string> RunAsync(string file, params string[] args)

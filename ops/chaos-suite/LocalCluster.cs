@@ -24,8 +24,8 @@ internal sealed class LocalCluster : IAsyncDisposable
         this.dir = dir;
         this.pgPort = pgPort;
         Postgres = postgres;
-        gatewayPort = Processes.FreePort();
-        PspPort = Processes.FreePort();
+        gatewayPort = FreePort.Next();
+        PspPort = FreePort.Next();
         AdminToken = "fc_admin_" + Token();
         common = new Dictionary<string, string>
         {
@@ -56,7 +56,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(string dir, int silos, Action<string> log)
     {
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
-        var pgPort = Processes.FreePort();
+        var pgPort = FreePort.Next();
         log($"postgres on port {pgPort}");
         var postgres = await Processes.RunAsync(Path.Combine(Processes.RepoRoot, "ops", "pg"), "start", Path.Combine(dir, "pg"), pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var cluster = new LocalCluster(dir, pgPort, postgres);
@@ -78,11 +78,11 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public async Task StartSiloAsync(bool wait = true)
     {
-        var http = Processes.FreePort();
+        var http = FreePort.Next();
         var n = Interlocked.Increment(ref siloCount);
         var p = Processes.Start(Processes.Built("Silo", "FinCore.Silo.dll"), new Dictionary<string, string>(common)
         {
-            ["FINCORE_SILO_PORT"] = Processes.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["FINCORE_SILO_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["FINCORE_HTTP_PORT"] = http.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }, Path.Combine(dir, "logs", $"silo-{n}.log"));
         silos.Add(p);
