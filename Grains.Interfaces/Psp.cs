@@ -5,9 +5,9 @@ namespace FinCore.Grains;
 /// <summary>What FinCore asks the PSP to capture. The charge id is the PSP idempotency key.</summary>
 public sealed record PspPayment(string TenantId, string ChargeId, long Amount, string Currency, string PaymentMethod);
 
-/// <summary>What a retry grain learns from its charge when processing starts: the payment; whether the charge was
-/// already processing (an earlier attempt may have reached the PSP, so ask before sending); and the W3C trace context
-/// of the request that created the charge (attempts join its trace).</summary>
+/// <summary>What a retry grain learns from its charge when processing starts: the payment; whether an attempt may
+/// have been handed out before (by an activation that died since: it may have reached the PSP, so ask before
+/// sending); and the W3C trace context of the request that created the charge (attempts join its trace).</summary>
 public sealed record PspWork(PspPayment Payment, bool Resumed, string? TraceParent);
 
 /// <summary>A PSP's final answer for a payment: <c>captured</c> or <c>declined</c>.</summary>

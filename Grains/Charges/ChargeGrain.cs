@@ -12,9 +12,15 @@ namespace FinCore.Grains.Charges;
 /// <summary>One charge's status machine. Every change is written with its event and its read-model row in one
 /// transaction (the outbox), so the audit trail, webhooks and listings never disagree with the charge. The creating
 /// transaction also schedules the first PSP attempt (the retry grain's reminder): an acknowledged charge is always
-/// on its way to the PSP, and the retry grain costs nothing until the attempt is due.</summary>
+/// on its way to the PSP, and the retry grain costs nothing until the attempt is due. Without a cancel window (no
+/// start delay) the charge is created processing: both events, one commit.</summary>
 public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("charge")] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
 {
+    /// <summary>This activation created the charge processing, and its first attempt has not been handed out yet: the
+    /// retry grain that asks for it is the first to, so nothing can be in doubt. Any other activation that finds the
+    /// charge processing cannot know whether an earlier one handed an attempt out.</summary>
+    private bool _attemptOwed;
+
     public async Task<CreateChargeResult> Create(CreateChargeCommand command)
     {
         if (state.State.Charge is not null)
@@ -56,14 +62,27 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         state.State.Fingerprint = command.Fingerprint;
         state.State.FirstResponse = charge;
         state.State.TraceParent = Activity.Current?.Id;
-        var blocked = risk.Decision == RiskEngine.Block;
-        state.State.AttemptScheduled = !blocked;
-        await SaveAsync(charge, ChargeStatus.Created, "charge.created", blocked
-            ? []
-            : [ReminderWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder, psp.Value.StartDelay, Timeout.InfiniteTimeSpan)]);
-        if (blocked)
+        if (risk.Decision == RiskEngine.Block)
         {
+            await SaveAsync(charge, ChargeStatus.Created, [("charge.created", charge)]);
             await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "risk_blocked", FailureMessage = "The charge was blocked by the tenant's risk rules." });
+            return new CreateChargeResult(charge, Replayed: false);
+        }
+
+        state.State.AttemptScheduled = true;
+        var firstAttempt = ReminderWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder, psp.Value.StartDelay, Timeout.InfiniteTimeSpan);
+        if (psp.Value.StartDelay > TimeSpan.Zero)
+        {
+            // A window in which the charge can still be canceled: it stays created until the attempt is due.
+            await SaveAsync(charge, ChargeStatus.Created, [("charge.created", charge)], [firstAttempt]);
+        }
+        else
+        {
+            // No such window: the charge is processing from the start, and both events are written with it (one
+            // commit instead of a second one moments later, when the attempt takes it).
+            var processing = charge with { Status = ChargeStatus.Processing.ToApi() };
+            await SaveAsync(processing, ChargeStatus.Processing, [("charge.created", charge), ("charge.processing", processing)], [firstAttempt]);
+            _attemptOwed = true;
         }
 
         return new CreateChargeResult(charge, Replayed: false);
@@ -72,18 +91,23 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
     public async Task<PspWork> MarkProcessing()
     {
         var c = await Get();
-        var resumed = state.State.Status == ChargeStatus.Processing;
+        bool resumed;
         switch (state.State.Status)
         {
             case ChargeStatus.Processing:
+                // Processing already: either since its creation in this activation, with the first attempt not
+                // handed out yet, or an attempt may have been handed out before (by an activation that died since).
+                resumed = !_attemptOwed;
                 break;
             case ChargeStatus.Created:
                 c = await MoveAsync(ChargeStatus.Processing, c => c);
+                resumed = false;
                 break;
             default:
                 throw new InvalidChargeStateException($"The charge is {c.Status}; it is not processed any further.");
         }
 
+        _attemptOwed = false;
         return new PspWork(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod), resumed, state.State.TraceParent);
     }
 
@@ -208,22 +232,22 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         }
 
         var next = change(state.State.Charge!) with { Status = to.ToApi(), UpdatedAt = DateTime.UtcNow };
-        await SaveAsync(next, to, "charge." + to.ToApi());
+        await SaveAsync(next, to, [("charge." + to.ToApi(), next)]);
         return next;
     }
 
-    private async Task SaveAsync(Charge charge, ChargeStatus status, string eventType, IReadOnlyList<StorageCommand>? alsoWrite = null)
+    /// <summary>Writes the charge with its events (each with the charge as it stood) and its read-model row.</summary>
+    private async Task SaveAsync(Charge charge, ChargeStatus status, (string Type, Charge Charge)[] events, IReadOnlyList<StorageCommand>? alsoWrite = null)
     {
         var previous = (state.State.Charge, state.State.Status);
         state.State.Charge = charge;
         state.State.Status = status;
         var tenant = state.State.TenantId!;
-        var payload = JsonSerializer.Serialize(charge, ApiJson.Options);
         try
         {
             await state.WriteStateAsync([
-                status == ChargeStatus.Created ? PaymentsSql.UpsertCharge(tenant, charge) : PaymentsSql.UpdateCharge(tenant, charge),
-                PaymentsSql.InsertEvent(tenant, charge.Id, eventType, charge.UpdatedAt, payload),
+                previous.Charge is null ? PaymentsSql.UpsertCharge(tenant, charge) : PaymentsSql.UpdateCharge(tenant, charge),
+                PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt, events.Select(e => (e.Type, JsonSerializer.Serialize(e.Charge, ApiJson.Options)))),
                 .. alsoWrite ?? [],
             ]);
         }

@@ -28,14 +28,19 @@ internal static class PaymentsSql
         WHERE tenant_id = $1::text AND id = $2::text AND /*guard*/
         """, tenantId, c.Id, c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt);
 
-    /// <summary>An event, queued for the tenant's audit chain in the same statement.</summary>
-    public static StorageCommand InsertEvent(string tenantId, string chargeId, string type, DateTime at, string payload) => new("""
-        WITH e AS (
-            INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
-            SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::jsonb WHERE /*guard*/
-            RETURNING tenant_id, id)
-        INSERT INTO audit_pending (tenant_id, event_pk) SELECT tenant_id, id FROM e
-        """, Ids.New("evt_"), tenantId, chargeId, type, at, payload);
+    /// <summary>A charge's events, in order, each queued for the tenant's audit chain in the same statement.</summary>
+    public static StorageCommand InsertEvents(string tenantId, string chargeId, DateTime at, IEnumerable<(string Type, string Payload)> events)
+    {
+        var list = events.ToList();
+        return new("""
+            WITH e AS (
+                INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
+                SELECT u.event_id, $1::text, $2::text, u.type, $3::timestamptz, u.payload::jsonb
+                FROM unnest($4::text[], $5::text[], $6::text[]) AS u(event_id, type, payload) WHERE /*guard*/
+                RETURNING tenant_id, id)
+            INSERT INTO audit_pending (tenant_id, event_pk) SELECT tenant_id, id FROM e
+            """, tenantId, chargeId, at, list.Select(_ => Ids.New("evt_")).ToArray(), list.Select(e => e.Type).ToArray(), list.Select(e => e.Payload).ToArray());
+    }
 
     public static StorageCommand InsertTenant(string id, string name, string currency, TenantLimits l, DateTime at) => new("""
         INSERT INTO tenants (id, name, currency, max_amount, requests_per_second, velocity_customer, velocity_payment_method, created_at)

@@ -91,6 +91,12 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
 
         var trail = (await fincore.Http.GetAsync($"/v1/charges/{declined.GetProperty("id").GetString()}/events", key)).Json.GetProperty("data");
         Assert.Equal(["charge.created", "charge.processing", "charge.failed"], trail.EnumerateArray().Select(e => e.GetProperty("type").GetString()));
+
+        // Each event carries the charge as it stood then (created and processing are written in one commit when there
+        // is no cancel window, each as its own event).
+        Assert.All(trail.EnumerateArray(), e => Assert.Equal(
+            e.GetProperty("type").GetString(), "charge." + e.GetProperty("data").GetProperty("object").GetProperty("status").GetString()));
+        Assert.Equal(3, trail.EnumerateArray().Select(e => e.GetProperty("id").GetString()).Distinct().Count());
     }
 
     [Fact]
