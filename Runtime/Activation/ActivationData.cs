@@ -94,7 +94,9 @@ internal sealed class ActivationData
         return new ValueTask<object?>(item.Task);
     }
 
-    public Task InvokeReminderAsync(string name, TickStatus status)
+    /// <summary>Runs a reminder tick in a turn; false when it could not be delivered here and the grain is owned
+    /// elsewhere now.</summary>
+    public async Task<bool> InvokeReminderAsync(string name, TickStatus status)
     {
         var item = new ReminderWorkItem(name, status);
         bool startPump = false, redispatch = false;
@@ -116,7 +118,7 @@ internal sealed class ActivationData
 
         if (redispatch)
         {
-            return Runtime.DeliverReminderAsync(GrainId, name, status);
+            return await Runtime.DeliverReminderAsync(GrainId, name, status);
         }
 
         if (startPump)
@@ -124,7 +126,7 @@ internal sealed class ActivationData
             _ = Task.Run(PumpAsync);
         }
 
-        return item.Task;
+        return (bool)(await item.Task)!;
     }
 
     /// <summary>Deactivate once the current turn ends; queued requests are then sent on again.</summary>

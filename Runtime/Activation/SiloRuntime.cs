@@ -95,8 +95,7 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
             return false;
         }
 
-        await Catalog.GetOrCreate(grain).InvokeReminderAsync(name, status);
-        return true;
+        return await Catalog.GetOrCreate(grain).InvokeReminderAsync(name, status);
     }
 
     public async ValueTask<PooledBufferWriter> DispatchAsync(WireRequest request)

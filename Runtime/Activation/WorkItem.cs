@@ -25,6 +25,7 @@ internal sealed class MethodWorkItem(MethodDescriptor method, object?[] args) : 
         runtime.Invoker.InvokeAsync(grainId, method, args);
 }
 
+/// <summary>A reminder tick; its result is whether the tick reached the grain.</summary>
 internal sealed class ReminderWorkItem(string name, TickStatus status) : WorkItem
 {
     public override async ValueTask<object?> RunAsync(object grain)
@@ -35,12 +36,11 @@ internal sealed class ReminderWorkItem(string name, TickStatus status) : WorkIte
         }
 
         await remindable.ReceiveReminder(name, status);
-        return null;
+        return true;
     }
 
-    public override async ValueTask<object?> RedispatchAsync(SiloRuntime runtime, GrainId grainId)
-    {
+    /// <summary>Whether the tick reached the grain: false when another silo owns it now (its reminder service fires
+    /// it; counting it as delivered would remove a one-shot reminder that never ran).</summary>
+    public override async ValueTask<object?> RedispatchAsync(SiloRuntime runtime, GrainId grainId) =>
         await runtime.DeliverReminderAsync(grainId, name, status);
-        return null;
-    }
 }
