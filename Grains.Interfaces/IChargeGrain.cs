@@ -20,8 +20,9 @@ public interface IChargeGrain : IGrainWithStringKey
     Task<Charge> Cancel();
 
     /// <summary>The first PSP attempt is about to go out: <c>created → processing</c> (a no-op when already there, as
-    /// a charge is from its creation when there is no cancel window), answering with what the PSP needs; <see cref="InvalidChargeStateException"/> when the charge can no longer be
-    /// processed (canceled, failed, succeeded).</summary>
+    /// a charge is from its creation when there is no cancel window), answering with what the PSP needs;
+    /// <see cref="InvalidChargeStateException"/> when the charge can no longer be processed (canceled, failed,
+    /// succeeded).</summary>
     [Idempotent]
     Task<PspWork> MarkProcessing();
 
