@@ -99,6 +99,24 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         Assert.Equal(3, trail.EnumerateArray().Select(e => e.GetProperty("id").GetString()).Distinct().Count());
     }
 
+    /// <summary>This cluster has no cancel window (<c>Psp:StartDelay</c> 0): the POST answers the created charge, which
+    /// is stored processing by the same commit, so it is never seen created and cannot be canceled.</summary>
+    [Fact]
+    public async Task Without_a_cancel_window_a_charge_is_processing_from_its_creation_and_cannot_be_canceled()
+    {
+        var (_, key) = await fincore.CreateTenantAsync();
+        var created = await fincore.Http.PostAsync("/v1/charges", key, Api.Charge(amount: 1500, customer: null));
+        Assert.Equal(HttpStatusCode.Accepted, created.Status);
+        Assert.Equal("created", created.Json.GetProperty("status").GetString());
+        var id = created.Json.GetProperty("id").GetString()!;
+
+        Assert.NotEqual("created", (await fincore.Http.GetAsync($"/v1/charges/{id}", key)).Json.GetProperty("status").GetString());
+        var cancel = await fincore.Http.PostAsync($"/v1/charges/{id}/cancel", key, "{}");
+        Assert.Equal(HttpStatusCode.Conflict, cancel.Status);
+        Assert.Equal("invalid_state", cancel.Json.GetProperty("code").GetString());
+        await WaitForAsync(key, id, "succeeded");
+    }
+
     [Fact]
     public async Task When_the_psp_captures_but_the_answer_is_lost_there_is_no_second_capture_and_the_charge_succeeds()
     {
