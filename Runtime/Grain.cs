@@ -49,12 +49,8 @@ public abstract class Grain
     /// grain (whose class must implement <see cref="IRemindable"/>): work this grain hands to a helper becomes durable
     /// with the state change that asks for it, and the helper activates only when the reminder fires.</summary>
     protected Persistence.StorageCommand ReminderWithState<TGrainInterface>(string key, string reminderName, TimeSpan dueTime, TimeSpan period)
-        where TGrainInterface : IGrainWithStringKey
-    {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        var target = new GrainId(Activation.Runtime.Interfaces.Get(typeof(TGrainInterface)).GrainType, key);
-        return Activation.Runtime.Reminders.UpsertWithState(target, reminderName, dueTime, period);
-    }
+        where TGrainInterface : IGrainWithStringKey =>
+        Activation.Runtime.Reminders.UpsertWithState(Activation.Runtime.Interfaces.IdOf<TGrainInterface>(key), reminderName, dueTime, period);
 
     /// <summary>Removes a reminder in the same transaction as a state write or clear.</summary>
     protected Persistence.StorageCommand ReminderRemovalWithState(string reminderName) =>

@@ -247,7 +247,8 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         {
             await state.WriteStateAsync([
                 previous.Charge is null ? PaymentsSql.UpsertCharge(tenant, charge) : PaymentsSql.UpdateCharge(tenant, charge),
-                PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt, events.Select(e => (e.Type, JsonSerializer.Serialize(e.Charge, ApiJson.Options)))),
+                PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
+                    Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options))),
                 .. alsoWrite ?? [],
             ]);
         }

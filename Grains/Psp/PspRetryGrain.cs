@@ -18,7 +18,6 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 {
     /// <summary>The reminder that triggers an attempt (the charge registers the first one).</summary>
     internal const string AttemptReminder = "attempt";
-    private const string Attempt = AttemptReminder;
     private readonly PspOptions _options = options.Value;
 
     /// <summary>A request may have reached the PSP without its answer reaching us: ask before sending.</summary>
@@ -35,7 +34,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 
     public async Task Begin(PspPayment payment)
     {
-        if (state.State.Done || await GetReminder(Attempt) is not null)
+        if (state.State.Done || await GetReminder(AttemptReminder) is not null)
         {
             return; // given up on (an operator restarts it), or scheduled
         }
@@ -46,7 +45,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
             state.State.TraceParent = Activity.Current?.Id;
         }
 
-        await state.WriteStateAsync([ReminderWithState(Attempt, _options.StartDelay, Timeout.InfiniteTimeSpan)]);
+        await state.WriteStateAsync([ReminderWithState(AttemptReminder, _options.StartDelay, Timeout.InfiniteTimeSpan)]);
     }
 
     public async Task Restart()
@@ -61,13 +60,13 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         state.State.Done = false;
         state.State.LastError = null;
         _inDoubt = true; // earlier attempts may still have reached the PSP
-        await state.WriteStateAsync([ReminderWithState(Attempt, TimeSpan.Zero, Timeout.InfiniteTimeSpan)]);
+        await state.WriteStateAsync([ReminderWithState(AttemptReminder, TimeSpan.Zero, Timeout.InfiniteTimeSpan)]);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var s = state.State;
-        if (reminderName != Attempt || s.Done)
+        if (reminderName != AttemptReminder || s.Done)
         {
             return;
         }
@@ -128,7 +127,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
             case PspResultKind.Pending:
                 _inDoubt = false;
                 s.Pending = true;
-                await state.WriteStateAsync([ReminderWithState(Attempt, _options.PendingCheck, Timeout.InfiniteTimeSpan)]);
+                await state.WriteStateAsync([ReminderWithState(AttemptReminder, _options.PendingCheck, Timeout.InfiniteTimeSpan)]);
                 break;
             default:
                 if (result.Kind == PspResultKind.Retryable && sent)
@@ -145,7 +144,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
     /// <summary>The charge has its final status: nothing is left to remember, and the reminder goes with the state.
     /// With nothing stored (settled at the first attempt), there is nothing to write: the reminder that fired this turn
     /// is a one-shot, which the runtime removes once the turn is over.</summary>
-    private Task FinishAsync() => state.RecordExists ? state.ClearStateAsync([ReminderRemovalWithState(Attempt)]) : Task.CompletedTask;
+    private Task FinishAsync() => state.RecordExists ? state.ClearStateAsync([ReminderRemovalWithState(AttemptReminder)]) : Task.CompletedTask;
 
     private async Task ScheduleNextOrGiveUpAsync()
     {
@@ -154,12 +153,12 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         {
             await Charge.MarkDeadLettered(s.Attempts, s.LastError ?? "retries exhausted");
             s.Done = true; // kept: an operator's retry restarts from here
-            await state.WriteStateAsync([ReminderRemovalWithState(Attempt)]);
+            await state.WriteStateAsync([ReminderRemovalWithState(AttemptReminder)]);
             return;
         }
 
         PaymentsMetrics.Retry();
-        await state.WriteStateAsync([ReminderWithState(Attempt, _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan)]);
+        await state.WriteStateAsync([ReminderWithState(AttemptReminder, _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan)]);
     }
 
     private static async Task<PspCallResult> CallAsync(string what, Func<Task<PspCallResult>> call)

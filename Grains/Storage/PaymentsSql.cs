@@ -29,9 +29,14 @@ internal static class PaymentsSql
         """, tenantId, c.Id, c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt);
 
     /// <summary>A charge's events, in order, each queued for the tenant's audit chain in the same statement.</summary>
-    public static StorageCommand InsertEvents(string tenantId, string chargeId, DateTime at, IEnumerable<(string Type, string Payload)> events)
+    public static StorageCommand InsertEvents(string tenantId, string chargeId, DateTime at, string[] types, string[] payloads)
     {
-        var list = events.ToList();
+        var ids = new string[types.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = Ids.New("evt_");
+        }
+
         return new("""
             WITH e AS (
                 INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
@@ -39,7 +44,7 @@ internal static class PaymentsSql
                 FROM unnest($4::text[], $5::text[], $6::text[]) AS u(event_id, type, payload) WHERE /*guard*/
                 RETURNING tenant_id, id)
             INSERT INTO audit_pending (tenant_id, event_pk) SELECT tenant_id, id FROM e
-            """, tenantId, chargeId, at, list.Select(_ => Ids.New("evt_")).ToArray(), list.Select(e => e.Type).ToArray(), list.Select(e => e.Payload).ToArray());
+            """, tenantId, chargeId, at, ids, types, payloads);
     }
 
     public static StorageCommand InsertTenant(string id, string name, string currency, TenantLimits l, DateTime at) => new("""

@@ -85,7 +85,7 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
 
     /// <summary>True when this silo is Active and the ring places that grain here (for per-silo background work).</summary>
     public bool OwnsLocally<TGrainInterface>(string key) where TGrainInterface : IGrainWithStringKey =>
-        _runtime.OwnsLocally(new GrainId(_runtime.Interfaces.Get(typeof(TGrainInterface)).GrainType, key));
+        _runtime.OwnsLocally(_runtime.Interfaces.IdOf<TGrainInterface>(key));
 
     /// <summary>Creates grain references; calls from inside the silo take the local path when it owns the grain.</summary>
     public IGrainFactory GrainFactory => _runtime.GrainFactory;

@@ -16,6 +16,13 @@ public sealed class GrainInterfaceRegistry
     internal InterfaceDescriptor Get(Type interfaceType) =>
         _byType.TryGetValue(interfaceType, out var d) ? d : Register(interfaceType);
 
+    /// <summary>The id of the grain behind <typeparamref name="TGrainInterface"/> with this key.</summary>
+    internal GrainId IdOf<TGrainInterface>(string key) where TGrainInterface : IGrainWithStringKey
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return new GrainId(Get(typeof(TGrainInterface)).GrainType, key);
+    }
+
     internal bool TryGet(string grainType, out InterfaceDescriptor descriptor) =>
         _byGrainType.TryGetValue(grainType, out descriptor!);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,8 @@ internal sealed class GrainStorage : IAsyncDisposable
     // A delete that carries statements first marks the row with its write id (an ETag-guarded UPDATE, which also locks
     // it), so the statements are guarded like a write's; then the marked row goes.
     private const string DeleteMarkedSql = "DELETE FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3 AND write_id = $4";
+
+    private static readonly ConditionalWeakTable<string, string> s_guarded = new();
 
     private readonly NpgsqlDataSource _db;
     private readonly StorageOptions _options;
@@ -182,14 +185,7 @@ internal sealed class GrainStorage : IAsyncDisposable
 
     private static NpgsqlBatchCommand Guarded(StorageCommand c, StateWrite w)
     {
-        if (!c.Sql.Contains(StorageCommand.Guard, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"A StorageCommand must contain {StorageCommand.Guard} in its WHERE clause: {c.Sql}");
-        }
-
-        var n = c.Parameters.Length;
-        var guard = new StringBuilder().AppendFormat(null, GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
-        var cmd = new NpgsqlBatchCommand(c.Sql.Replace(StorageCommand.Guard, guard, StringComparison.Ordinal));
+        var cmd = new NpgsqlBatchCommand(GuardedSql(c));
         foreach (var value in c.Parameters)
         {
             cmd.Parameters.Add(value is NpgsqlParameter p ? p : new NpgsqlParameter { Value = value ?? DBNull.Value });
@@ -198,6 +194,27 @@ internal sealed class GrainStorage : IAsyncDisposable
         AddKey(cmd.Parameters, w);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
         return cmd;
+    }
+
+    /// <summary>The command's SQL with its guard in place (the guard's parameters follow the command's own), rewritten
+    /// once per SQL text: the text is almost always a literal, so the rewrite lives as long as the text does.</summary>
+    private static string GuardedSql(StorageCommand c)
+    {
+        if (s_guarded.TryGetValue(c.Sql, out var sql))
+        {
+            return sql;
+        }
+
+        if (!c.Sql.Contains(StorageCommand.Guard, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A StorageCommand must contain {StorageCommand.Guard} in its WHERE clause: {c.Sql}");
+        }
+
+        var n = c.Parameters.Length;
+        var guard = new StringBuilder().AppendFormat(null, GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
+        sql = c.Sql.Replace(StorageCommand.Guard, guard, StringComparison.Ordinal);
+        s_guarded.AddOrUpdate(c.Sql, sql);
+        return sql;
     }
 
     public async ValueTask DisposeAsync()
