@@ -127,5 +127,14 @@ public sealed class PaymentsMigrations : IMigrationSource
             CREATE TRIGGER audit_chain_append_only BEFORE UPDATE OR DELETE ON audit_chain
                 FOR EACH ROW EXECUTE FUNCTION audit_append_only();
             """);
+
+        // audit_pending is a queue (three rows in and out per charge): every poll of a tenant's audit grain walks its
+        // part of the primary key through the entries already sealed until a vacuum removes them, so vacuum comes
+        // after a fixed number of dead rows, not a fraction of a table whose live size is near zero, and never
+        // truncates the table (the statistics keep its working size; see runtime/003_reminder_queue).
+        yield return new Migration("payments/004_audit_queue", """
+            ALTER TABLE audit_pending SET (vacuum_truncate = false, autovacuum_vacuum_scale_factor = 0,
+                autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 0);
+            """);
     }
 }
