@@ -136,5 +136,15 @@ public sealed class PaymentsMigrations : IMigrationSource
             ALTER TABLE audit_pending SET (vacuum_truncate = false, autovacuum_vacuum_scale_factor = 0,
                 autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 0);
             """);
+
+        // Two constraints every event paid for and nothing used. The foreign key from audit_chain to events locked
+        // the event row (FOR KEY SHARE: a write to the event's page and a WAL record) for every entry sealed; events
+        // cannot be deleted (the append-only trigger) and the seal takes its ids from the join with events, and verify
+        // names an entry whose event is missing. The unique index on event_id was a random-key B-tree insert per event
+        // with no reader: event ids are 128 random bits (Ids.New) and no query looks an event up by one.
+        yield return new Migration("payments/005_lighter_event_writes", """
+            ALTER TABLE audit_chain DROP CONSTRAINT IF EXISTS audit_chain_event_pk_fkey;
+            ALTER TABLE events DROP CONSTRAINT IF EXISTS events_event_id_key;
+            """);
     }
 }
