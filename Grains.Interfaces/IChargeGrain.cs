@@ -26,9 +26,11 @@ public interface IChargeGrain : IGrainWithStringKey
     [Idempotent]
     Task<PspWork> MarkProcessing();
 
-    /// <summary>Applies the PSP's final answer. Duplicate and late answers are absorbed: a final state never changes.</summary>
+    /// <summary>Applies the PSP's final answer. Duplicate and late answers are absorbed: a final state never changes.
+    /// <paramref name="endsAttempts"/>: the caller is the charge's retry grain, in the turn of its attempt reminder,
+    /// with nothing stored; the reminder is removed with the charge's change (one commit fewer).</summary>
     [Idempotent]
-    Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts);
+    Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts, bool endsAttempts);
 
     /// <summary>Retries are exhausted: <c>processing → dead_lettered</c>.</summary>
     [Idempotent]

@@ -56,6 +56,13 @@ public abstract class Grain
     protected Persistence.StorageCommand ReminderRemovalWithState(string reminderName) =>
         Activation.Runtime.Reminders.DeleteWithState(GrainId, reminderName);
 
+    /// <summary>Like <see cref="ReminderRemovalWithState(string)"/>, for another grain's reminder: a helper whose work
+    /// ends with this grain's state change has its reminder removed by that change. When the reminder is the one-shot
+    /// firing the helper's current turn, the runtime then has no delete of its own to run after the turn.</summary>
+    protected Persistence.StorageCommand ReminderRemovalWithState<TGrainInterface>(string key, string reminderName)
+        where TGrainInterface : IGrainWithStringKey =>
+        Activation.Runtime.Reminders.DeleteWithState(Activation.Runtime.Interfaces.IdOf<TGrainInterface>(key), reminderName);
+
     /// <summary>Removes a reminder.</summary>
     protected Task UnregisterReminder(IGrainReminder reminder) =>
         Activation.Runtime.Reminders.UnregisterAsync(GrainId, reminder.ReminderName);

@@ -52,7 +52,7 @@ internal static class PspApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var charge = await grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, key!)).ApplyPspResult(new PspOutcome(status, reference, declineCode), 0);
+        var charge = await grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, key!)).ApplyPspResult(new PspOutcome(status, reference, declineCode), 0, endsAttempts: false);
         return TypedResults.Json(new { received = true, charge_status = charge.Status }, ApiJson.Options);
     }
 

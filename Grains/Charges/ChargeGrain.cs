@@ -111,7 +111,7 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         return new PspWork(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod), resumed, state.State.TraceParent);
     }
 
-    public async Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts)
+    public async Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts, bool endsAttempts)
     {
         var current = await Get();
         var status = state.State.Status;
@@ -126,15 +126,16 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         }
 
         attempts = Math.Max(attempts, current.Attempts);
+        StorageCommand[]? endAttempts = endsAttempts ? [ReminderRemovalWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder)] : null;
         var result = outcome.Status == "captured"
-            ? await MoveAsync(ChargeStatus.Succeeded, c => c with { Attempts = attempts, PspReference = outcome.Reference })
+            ? await MoveAsync(ChargeStatus.Succeeded, c => c with { Attempts = attempts, PspReference = outcome.Reference }, endAttempts)
             : await MoveAsync(ChargeStatus.Failed, c => c with
             {
                 Attempts = attempts,
                 PspReference = outcome.Reference,
                 FailureCode = outcome.DeclineCode == "insufficient_funds" ? "insufficient_funds" : "card_declined",
                 FailureMessage = "The PSP declined the payment.",
-            });
+            }, endAttempts);
         if (status == ChargeStatus.DeadLettered)
         {
             await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
@@ -223,7 +224,7 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         return await MoveAsync(ChargeStatus.Canceled, c => c);
     }
 
-    private async Task<Charge> MoveAsync(ChargeStatus to, Func<Charge, Charge> change)
+    private async Task<Charge> MoveAsync(ChargeStatus to, Func<Charge, Charge> change, IReadOnlyList<StorageCommand>? alsoWrite = null)
     {
         var from = state.State.Status;
         if (!ChargeStatusMachine.CanMove(from, to))
@@ -232,7 +233,7 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         }
 
         var next = change(state.State.Charge!) with { Status = to.ToApi(), UpdatedAt = DateTime.UtcNow };
-        await SaveAsync(next, to, [("charge." + to.ToApi(), next)]);
+        await SaveAsync(next, to, [("charge." + to.ToApi(), next)], alsoWrite);
         return next;
     }
 

@@ -10,7 +10,7 @@ namespace FinCore.Grains.Psp;
 /// activates when it fires and takes the payment from the charge. Its own reminders change in the same transaction
 /// as its state (a retryable failure: attempt count and next reminder; a final answer after retries: state and
 /// reminder removed), so a charge the PSP settles at the first attempt costs no write here at all (the fired one-shot
-/// reminder is removed by the runtime). Nothing is written before a request goes out: an activation knows whether its
+/// reminder is removed by the charge's final commit). Nothing is written before a request goes out: an activation knows whether its
 /// own request is in doubt, and a new activation (after a crash, on another silo) cannot know, so it asks the PSP
 /// before sending again. The PSP idempotency key is the charge id, so even a re-send never captures twice.</summary>
 public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [PersistentState("psp")] ITransactionalState<PspRetryState> state)
@@ -121,7 +121,10 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         {
             case PspResultKind.Captured or PspResultKind.Declined:
                 _inDoubt = false;
-                await Charge.ApplyPspResult(new PspOutcome(result.Kind == PspResultKind.Captured ? "captured" : "declined", result.Reference, result.DeclineCode), s.Attempts);
+                // Settled at the first attempt, nothing stored here: the charge's commit removes the reminder that
+                // fired this turn. Otherwise the state goes, and the reminder with it.
+                await Charge.ApplyPspResult(new PspOutcome(result.Kind == PspResultKind.Captured ? "captured" : "declined", result.Reference, result.DeclineCode),
+                    s.Attempts, endsAttempts: !state.RecordExists);
                 await FinishAsync();
                 break;
             case PspResultKind.Pending:
@@ -143,7 +146,8 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
 
     /// <summary>The charge has its final status: nothing is left to remember, and the reminder goes with the state.
     /// With nothing stored (settled at the first attempt), there is nothing to write: the reminder that fired this turn
-    /// is a one-shot, which the runtime removes once the turn is over.</summary>
+    /// is a one-shot, removed by the charge's final commit, or by the runtime once the turn is over when the charge
+    /// was final already.</summary>
     private Task FinishAsync() => state.RecordExists ? state.ClearStateAsync([ReminderRemovalWithState(AttemptReminder)]) : Task.CompletedTask;
 
     private async Task ScheduleNextOrGiveUpAsync()
