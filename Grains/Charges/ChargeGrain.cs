@@ -70,7 +70,8 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         }
 
         state.State.AttemptScheduled = true;
-        var firstAttempt = ReminderWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder, psp.Value.StartDelay, Timeout.InfiniteTimeSpan);
+        // A new charge's retry grain has never stored anything: when the reminder fires, it need not read its state.
+        var firstAttempt = ReminderWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder, psp.Value.StartDelay, Timeout.InfiniteTimeSpan, grainIsNew: true);
         if (psp.Value.StartDelay > TimeSpan.Zero)
         {
             // A window in which the charge can still be canceled: it stays created until the attempt is due.

@@ -27,12 +27,14 @@ internal sealed class ActivationData
     private DeactivationReason? _deactivation;
     private object? _instance;
     private long _lastUsed = Environment.TickCount64;
+    private readonly bool _stateIsNew;
 
-    public ActivationData(GrainId grainId, Type grainClass, SiloRuntime runtime)
+    public ActivationData(GrainId grainId, Type grainClass, SiloRuntime runtime, bool stateIsNew = false)
     {
         GrainId = grainId;
         _grainClass = grainClass;
         Runtime = runtime;
+        _stateIsNew = stateIsNew;
     }
 
     public GrainId GrainId { get; }
@@ -231,7 +233,14 @@ internal sealed class ActivationData
             var (instance, states) = Runtime.Activator.Create(_grainClass, this);
             foreach (var state in states)
             {
-                await state.LoadAsync(cts.Token);
+                if (_stateIsNew)
+                {
+                    state.StartEmpty();
+                }
+                else
+                {
+                    await state.LoadAsync(cts.Token);
+                }
             }
 
             if (instance is Grain grain)

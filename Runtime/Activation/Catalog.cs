@@ -19,7 +19,10 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
         _collector = new Timer(_ => CollectIdle(), null, quantum, quantum);
     }
 
-    public ActivationData GetOrCreate(GrainId grainId)
+    /// <summary>The grain's activation, started if there is none. <paramref name="stateIsNew"/>: the caller knows the
+    /// grain has never stored state, so a new activation starts with empty states instead of reading them (a write
+    /// then is an insert, which fails if a state existed after all, and the turn runs again on an activation that reads).</summary>
+    public ActivationData GetOrCreate(GrainId grainId, bool stateIsNew = false)
     {
         if (_activations.TryGetValue(grainId, out var existing))
         {
@@ -31,7 +34,7 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
             throw new InvalidOperationException($"No grain class on this silo implements grain type '{grainId.Type}'.");
         }
 
-        var created = new ActivationData(grainId, grainClass, runtime);
+        var created = new ActivationData(grainId, grainClass, runtime, stateIsNew);
         var winner = _activations.GetOrAdd(grainId, created);
         if (ReferenceEquals(winner, created))
         {

@@ -74,10 +74,19 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
     }
 
     Task IStateLoader.LoadAsync(CancellationToken ct) => ReadStateAsync(ct);
+
+    void IStateLoader.StartEmpty()
+    {
+        State = new TState();
+        _etag = null;
+    }
 }
 
 /// <summary>Implemented by injected states so the activation can load them before <c>OnActivateAsync</c>.</summary>
 internal interface IStateLoader
 {
     Task LoadAsync(CancellationToken ct);
+
+    /// <summary>No stored state, known without reading (a new grain): the first write is an insert.</summary>
+    void StartEmpty();
 }

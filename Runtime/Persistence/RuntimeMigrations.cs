@@ -63,5 +63,11 @@ internal sealed class RuntimeMigrations : IMigrationSource
             ALTER TABLE fc_reminders SET (vacuum_truncate = false, autovacuum_vacuum_scale_factor = 0,
                 autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 0);
             """);
+
+        // A reminder handed to a grain that has never stored state (ReminderWithState<T>(…, grainIsNew: true)) says
+        // so, and the activation it starts skips the state read.
+        yield return new Migration("runtime/004_reminder_grain_is_new", """
+            ALTER TABLE fc_reminders ADD COLUMN IF NOT EXISTS grain_is_new boolean NOT NULL DEFAULT false;
+            """);
     }
 }

@@ -54,17 +54,18 @@ internal sealed class ReminderService : IAsyncDisposable
         Drop((grain, name));
     }
 
-    /// <summary>Registers or updates a reminder in the transaction of a state write: the timer is set once it commits.</summary>
-    public StorageCommand UpsertWithState(GrainId grain, string name, TimeSpan dueTime, TimeSpan period)
+    /// <summary>Registers or updates a reminder in the transaction of a state write: the timer is set once it commits.
+    /// <paramref name="grainIsNew"/>: the grain has never stored state (see <see cref="ReminderRow.GrainIsNew"/>).</summary>
+    public StorageCommand UpsertWithState(GrainId grain, string name, TimeSpan dueTime, TimeSpan period, bool grainIsNew = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(dueTime, TimeSpan.Zero);
         var dueMs = (long)dueTime.TotalMilliseconds;
         var periodMs = PeriodMs(period);
         var version = ReminderTable.NewVersion();
-        return _table.UpsertCommand(grain, name, dueMs, periodMs, version) with
+        return _table.UpsertCommand(grain, name, dueMs, periodMs, version, grainIsNew) with
         {
-            OnCommitted = () => Schedule(new ReminderRow(grain, name, DateTime.UtcNow.AddMilliseconds(dueMs), periodMs, version, dueMs)),
+            OnCommitted = () => Schedule(new ReminderRow(grain, name, DateTime.UtcNow.AddMilliseconds(dueMs), periodMs, version, dueMs, grainIsNew)),
         };
     }
 
@@ -205,7 +206,7 @@ internal sealed class ReminderService : IAsyncDisposable
         Telemetry.RuntimeTelemetry.ReminderFired(Environment.TickCount64 - entry.DueTick + Math.Max(0, -row.DueInMs));
         try
         {
-            var delivered = await _runtime.DeliverReminderAsync(row.Grain, row.Name, new TickStatus(row.FirstDueAt, period, DateTime.UtcNow));
+            var delivered = await _runtime.DeliverReminderAsync(row.Grain, row.Name, new TickStatus(row.FirstDueAt, period, DateTime.UtcNow), row.GrainIsNew);
             if (!delivered)
             {
                 Forget(entry); // owned elsewhere now; its owner fires it
@@ -251,7 +252,13 @@ internal sealed class ReminderService : IAsyncDisposable
                 return;
             }
 
-            var again = entry with { DueTick = Environment.TickCount64 + (long)_options.RetryDelay.TotalMilliseconds };
+            // Tried again on an activation that reads its state: a failed tick may have been a grain that was not new
+            // after all (its first write, an insert, found a stored state).
+            var again = entry with
+            {
+                DueTick = Environment.TickCount64 + (long)_options.RetryDelay.TotalMilliseconds,
+                Row = entry.Row with { GrainIsNew = false },
+            };
             _scheduled[(entry.Row.Grain, entry.Row.Name)] = again;
             _queue.Enqueue(again, again.DueTick);
         }

@@ -6,16 +6,17 @@ namespace FinCore.Runtime.Reminders;
 /// <summary>The reminder table's SQL. Due times are computed by the database clock, so silos with skewed clocks agree.</summary>
 internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
 {
-    private const string Columns = "grain_type, grain_key, name, first_due_at, period_ms, version, (extract(epoch FROM due_at - now()) * 1000)::bigint";
+    private const string Columns = "grain_type, grain_key, name, first_due_at, period_ms, version, (extract(epoch FROM due_at - now()) * 1000)::bigint, grain_is_new";
     private const string Key = "cluster_id = $1 AND grain_type = $2 AND grain_key = $3 AND name = $4";
 
     /// <summary>Insert or replace a reminder; <c>{0}</c> is what follows the row (nothing, or a guard).</summary>
     private const string UpsertTemplate = """
-        INSERT INTO fc_reminders AS r (cluster_id, grain_type, grain_key, name, first_due_at, due_at, period_ms, version)
+        INSERT INTO fc_reminders AS r (cluster_id, grain_type, grain_key, name, first_due_at, due_at, period_ms, version, grain_is_new)
         SELECT $1::text, $2::text, $3::text, $4::text, now() + $5::bigint * interval '1 millisecond',
-               now() + $5::bigint * interval '1 millisecond', $6::bigint, $7::bigint {0}
+               now() + $5::bigint * interval '1 millisecond', $6::bigint, $7::bigint, $8::boolean {0}
         ON CONFLICT (cluster_id, grain_type, grain_key, name) DO UPDATE
-          SET first_due_at = EXCLUDED.first_due_at, due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, version = EXCLUDED.version
+          SET first_due_at = EXCLUDED.first_due_at, due_at = EXCLUDED.due_at, period_ms = EXCLUDED.period_ms, version = EXCLUDED.version,
+              grain_is_new = EXCLUDED.grain_is_new
         """;
 
     // Formatted once: the guarded one is built for every charge.
@@ -29,13 +30,14 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dueMs });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = periodMs });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = NewVersion() });
+        cmd.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = false });
         return (await ReadRowsAsync(cmd, ct))[0];
     }
 
     /// <summary>The upsert as a statement that commits with a grain's state write (<paramref name="version"/> chosen
     /// by the caller, so the timer can be set without reading the row back).</summary>
-    public StorageCommand UpsertCommand(GrainId grain, string name, long dueMs, long periodMs, long version) =>
-        new(UpsertGuardedSql, clusterId, grain.Type, grain.Key, name, dueMs, periodMs, version);
+    public StorageCommand UpsertCommand(GrainId grain, string name, long dueMs, long periodMs, long version, bool grainIsNew) =>
+        new(UpsertGuardedSql, clusterId, grain.Type, grain.Key, name, dueMs, periodMs, version, grainIsNew);
 
     /// <summary>The delete as a statement that commits with a grain's state write.</summary>
     public StorageCommand DeleteCommand(GrainId grain, string name) => new(
@@ -86,7 +88,7 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
               due_at = CASE WHEN due_at + period_ms * interval '1 millisecond' > now()
                             THEN due_at + period_ms * interval '1 millisecond'
                             ELSE now() + period_ms * interval '1 millisecond' END,
-              version = $6
+              version = $6, grain_is_new = false
             WHERE {Key} AND version = $5
             RETURNING {Columns}
             """);
@@ -112,7 +114,7 @@ internal sealed class ReminderTable(NpgsqlDataSource db, string clusterId)
         while (await r.ReadAsync(ct))
         {
             rows.Add(new ReminderRow(new GrainId(r.GetString(0), r.GetString(1)), r.GetString(2),
-                r.GetFieldValue<DateTime>(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)));
+                r.GetFieldValue<DateTime>(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6), r.GetBoolean(7)));
         }
 
         return rows;

@@ -59,6 +59,42 @@ public sealed class ReminderTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_reminder_handed_to_a_grain_said_to_be_new_fires_there_and_if_the_grain_had_stored_state_after_all_its_tick_runs_on_that_state()
+    {
+        await using var cluster = await TestCluster.StartAsync(postgres, silos: 2);
+        var probe = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/new-hand-off");
+
+        // A grain that is new indeed: its activation starts empty (no read) and the tick is stored by an insert.
+        var fresh = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/new-helper");
+        await probe.HandOffToNewGrain("reminders/new-helper", "handed", dueMs: 100);
+        await Poll.UntilAsync(async () => (await fresh.Ticks()).Count >= 1, Patience, "the new helper's reminder to fire");
+        Assert.Equal("handed", Assert.Single(await fresh.Ticks()).Name);
+        await Poll.UntilAsync(async () => !await fresh.Exists("handed"), Patience, "the fired one-shot reminder to be removed");
+
+        // A grain wrongly said to be new: it has a stored tick and no activation when the reminder fires. Starting empty,
+        // its write is an insert that finds the stored row; the tick must then run on an activation that read the state,
+        // so neither the stored tick nor the new one is lost (and the tick is not retried on an empty state for ever).
+        var stored = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/not-new-helper");
+        await stored.Schedule("earlier", dueMs: 50, periodMs: 0);
+        await Poll.UntilAsync(async () => (await stored.Ticks()).Count >= 1, Patience, "the earlier tick to be stored");
+        await stored.Deactivate();
+        await probe.HandOffToNewGrain("reminders/not-new-helper", "handed", dueMs: 300);
+
+        // Watched in the table, not through the grain: a call would start an activation that reads, hiding the case.
+        await Poll.UntilAsync(async () => await HandedReminderRowsAsync(cluster.Postgres, "reminders/not-new-helper") == 0, Patience,
+            "the handed reminder to be delivered and removed");
+        Assert.Equal(["earlier", "handed"], (await stored.Ticks()).Select(t => t.Name));
+    }
+
+    private static async Task<long> HandedReminderRowsAsync(string postgres, string grainKey)
+    {
+        await using var db = Npgsql.NpgsqlDataSource.Create(postgres);
+        await using var cmd = db.CreateCommand("SELECT count(*) FROM fc_reminders WHERE grain_key = $1 AND name = 'handed'");
+        cmd.Parameters.AddWithValue(grainKey);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
     public async Task A_reminder_owned_by_a_killed_silo_fires_on_its_new_owner()
     {
         await using var cluster = await TestCluster.StartAsync(postgres, silos: 3);

@@ -16,6 +16,12 @@ public interface IReminderProbeGrain : IGrainWithStringKey
     /// <summary>Registers a one-shot reminder of another probe in the same transaction as this grain's state.</summary>
     Task HandOff(string otherKey, string name, int dueMs);
 
+    /// <summary>Like <see cref="HandOff"/>, saying the other probe has never stored state (whether or not that is true).</summary>
+    Task HandOffToNewGrain(string otherKey, string name, int dueMs);
+
+    /// <summary>Deactivates after this call: the next call or tick starts an activation that loads what is stored.</summary>
+    Task Deactivate();
+
     Task Cancel(string name);
 
     [Idempotent]

@@ -28,6 +28,15 @@ public sealed class ReminderProbeGrain(SiloHost silo, [PersistentState("ticks")]
     public async Task HandOff(string otherKey, string name, int dueMs) =>
         await state.WriteStateAsync([ReminderWithState<IReminderProbeGrain>(otherKey, name, TimeSpan.FromMilliseconds(dueMs), Timeout.InfiniteTimeSpan)]);
 
+    public async Task HandOffToNewGrain(string otherKey, string name, int dueMs) =>
+        await state.WriteStateAsync([ReminderWithState<IReminderProbeGrain>(otherKey, name, TimeSpan.FromMilliseconds(dueMs), Timeout.InfiniteTimeSpan, grainIsNew: true)]);
+
+    public Task Deactivate()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
     public async Task Cancel(string name)
     {
         if (await GetReminder(name) is { } reminder)
