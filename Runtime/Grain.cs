@@ -48,10 +48,11 @@ public abstract class Grain
     /// <summary>Like <see cref="ReminderWithState(string, TimeSpan, TimeSpan)"/>, but the reminder belongs to another
     /// grain (whose class must implement <see cref="IRemindable"/>): work this grain hands to a helper becomes durable
     /// with the state change that asks for it, and the helper activates only when the reminder fires.
-    /// <paramref name="grainIsNew"/>: the helper has never stored state (it comes into being with this grain's change, as
-    /// a new charge's retry grain does). Until the helper writes state of its own (which replaces the reminder, or
+    /// <paramref name="grainIsNew"/>: the helper has never stored state (it comes into being with this grain's change,
+    /// as a new charge's retry grain does). Until the helper writes state of its own (which replaces the reminder, or
     /// removes it), an activation the reminder starts begins with empty state and reads nothing; should a state exist
-    /// after all, the helper's first write fails as a stale one and the turn runs again on an activation that reads.</summary>
+    /// after all, the helper's first write fails as a stale one and the turn runs again on an activation that reads.
+    /// </summary>
     protected Persistence.StorageCommand ReminderWithState<TGrainInterface>(string key, string reminderName, TimeSpan dueTime, TimeSpan period, bool grainIsNew = false)
         where TGrainInterface : IGrainWithStringKey =>
         Activation.Runtime.Reminders.UpsertWithState(Activation.Runtime.Interfaces.IdOf<TGrainInterface>(key), reminderName, dueTime, period, grainIsNew);

@@ -7,11 +7,11 @@ namespace FinCore.Grains.Psp;
 
 /// <summary>One PSP attempt per turn, each triggered by the durable reminder "attempt", so retries survive the silo
 /// that scheduled them. The first reminder is written by the charge, in the transaction that creates it; the grain
-/// activates when it fires and takes the payment from the charge. Its own reminders change in the same transaction
-/// as its state (a retryable failure: attempt count and next reminder; a final answer after retries: state and
-/// reminder removed), so a charge the PSP settles at the first attempt costs no write here at all (the fired one-shot
-/// reminder is removed by the charge's final commit). Nothing is written before a request goes out: an activation knows whether its
-/// own request is in doubt, and a new activation (after a crash, on another silo) cannot know, so it asks the PSP
+/// activates when it fires and takes the payment from the charge. Its own reminders change in the same transaction as
+/// its state (a retryable failure: attempt count and next reminder; a final answer after retries: state and reminder
+/// removed), so a charge the PSP settles at the first attempt costs no write here at all (the fired one-shot reminder
+/// is removed by the charge's final commit). Nothing is written before a request goes out: an activation knows whether
+/// its own request is in doubt, and a new activation (after a crash, on another silo) cannot know, so it asks the PSP
 /// before sending again. The PSP idempotency key is the charge id, so even a re-send never captures twice.</summary>
 public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [PersistentState("psp")] ITransactionalState<PspRetryState> state)
     : Grain, IPspRetryGrain, IRemindable

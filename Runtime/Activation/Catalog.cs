@@ -20,8 +20,9 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
     }
 
     /// <summary>The grain's activation, started if there is none. <paramref name="stateIsNew"/>: the caller knows the
-    /// grain has never stored state, so a new activation starts with empty states instead of reading them (a write
-    /// then is an insert, which fails if a state existed after all, and the turn runs again on an activation that reads).</summary>
+    /// grain has never stored state, so a new activation starts with empty states instead of reading them (a write then
+    /// is an insert, which fails if a state existed after all, and the turn runs again on an activation that
+    /// reads).</summary>
     public ActivationData GetOrCreate(GrainId grainId, bool stateIsNew = false)
     {
         if (_activations.TryGetValue(grainId, out var existing))

@@ -87,9 +87,9 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
         }
     }
 
-    /// <summary>Delivers a reminder tick in a turn of the grain. False when this silo does not own the grain.</summary>
-    /// <summary>Delivers a tick; false when this silo does not own the grain. <paramref name="grainIsNew"/>: the grain
-    /// has never stored state, so an activation started for the tick begins empty instead of reading it.</summary>
+    /// <summary>Delivers a reminder tick in a turn of the grain. False when this silo does not own the grain.
+    /// <paramref name="grainIsNew"/>: the grain has never stored state, so an activation started for the tick begins
+    /// empty instead of reading it.</summary>
     public async Task<bool> DeliverReminderAsync(GrainId grain, string name, TickStatus status, bool grainIsNew = false)
     {
         if (!OwnsLocally(grain))

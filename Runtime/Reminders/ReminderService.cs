@@ -55,7 +55,7 @@ internal sealed class ReminderService : IAsyncDisposable
     }
 
     /// <summary>Registers or updates a reminder in the transaction of a state write: the timer is set once it commits.
-    /// <paramref name="grainIsNew"/>: the grain has never stored state (see <see cref="ReminderRow.GrainIsNew"/>).</summary>
+    /// <paramref name="grainIsNew"/>: the grain has never stored state (<see cref="ReminderRow.GrainIsNew"/>).</summary>
     public StorageCommand UpsertWithState(GrainId grain, string name, TimeSpan dueTime, TimeSpan period, bool grainIsNew = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

@@ -77,7 +77,8 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         Assert.Equal(1, CapturesOf(await LedgerAsync(), paid.GetProperty("id").GetString()!));
 
         // Settled: nothing of the retry grain is left behind to fire (no state, and the fired reminder is removed), and
-        // at the first attempt the reminder goes in the commit that settles the charge: gone as soon as it reads succeeded.
+        // at the first attempt the reminder goes in the commit that settles the charge: gone as soon as it reads
+        // succeeded.
         var grainKey = $"{tenant}/{paid.GetProperty("id").GetString()}";
         Assert.Equal(0, await fincore.ScalarAsync($"SELECT count(*) FROM fc_reminders WHERE grain_type = 'psp-retry' AND grain_key = '{grainKey}'"));
         Assert.Equal(0, await fincore.ScalarAsync($"SELECT count(*) FROM fc_grain_state WHERE grain_type = 'psp-retry' AND grain_key = '{grainKey}'"));

@@ -71,9 +71,10 @@ public sealed class ReminderTests(PostgresServer postgres)
         Assert.Equal("handed", Assert.Single(await fresh.Ticks()).Name);
         await Poll.UntilAsync(async () => !await fresh.Exists("handed"), Patience, "the fired one-shot reminder to be removed");
 
-        // A grain wrongly said to be new: it has a stored tick and no activation when the reminder fires. Starting empty,
-        // its write is an insert that finds the stored row; the tick must then run on an activation that read the state,
-        // so neither the stored tick nor the new one is lost (and the tick is not retried on an empty state for ever).
+        // A grain wrongly said to be new: it has a stored tick and no activation when the reminder fires. Starting
+        // empty, its write is an insert that finds the stored row; the tick must then run on an activation that read
+        // the state, so neither the stored tick nor the new one is lost (and the tick is not retried on an empty state
+        // for ever).
         var stored = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/not-new-helper");
         await stored.Schedule("earlier", dueMs: 50, periodMs: 0);
         await Poll.UntilAsync(async () => (await stored.Ticks()).Count >= 1, Patience, "the earlier tick to be stored");
