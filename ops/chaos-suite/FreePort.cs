@@ -8,9 +8,9 @@ namespace FinCore.Chaos;
 internal static class FreePort
 {
     private static readonly (int Low, int High) s_ephemeral = EphemeralRange();
-    private static readonly int s_first = 10000;
-    private static readonly int s_last = Math.Max(s_first + 1000, s_ephemeral.Low - 1);
-    private static int s_next = s_first + Environment.ProcessId % (s_last - s_first);
+    private const int First = 10000;
+    private static readonly int s_last = Math.Max(First + 1000, s_ephemeral.Low - 1);
+    private static int s_next = First + Environment.ProcessId % (s_last - First);
 
     private static (int Low, int High) EphemeralRange()
     {
@@ -66,19 +66,13 @@ internal static class FreePort
             var port = Interlocked.Increment(ref s_next);
             if (port > s_last)
             {
-                Interlocked.Exchange(ref s_next, s_first);
+                Interlocked.Exchange(ref s_next, First);
                 continue;
             }
 
-            try
+            if (IsFree(port))
             {
-                using var l = new TcpListener(IPAddress.Loopback, port);
-                l.Start();
                 return port;
-            }
-            catch (SocketException)
-            {
-                // taken
             }
         }
     }
