@@ -83,7 +83,10 @@ internal static class InvariantChecker
         var lost = ids.Where(id => !status.ContainsKey(id)).ToList();
         notes.AddRange(lost.Take(5).Select(id => $"lost: {id}"));
         var stuck = status.Where(kv => Unfinished.Contains(kv.Value)).Select(kv => kv.Key).ToList();
-        notes.AddRange(stuck.Take(5).Select(id => $"stuck: {id} ({status[id]})"));
+        foreach (var id in stuck.Take(5))
+        {
+            notes.Add($"stuck: {id} ({status[id]}); {await DescribeRetryAsync(cluster, id)}");
+        }
 
         // Status changes, in the order their events were written, must each be allowed by the status machine.
         var backwards = 0;
@@ -161,5 +164,31 @@ internal static class InvariantChecker
             AuditChainBreaks = breaks,
             Notes = notes,
         };
+    }
+
+    /// <summary>Why a charge may still be open: its retry grain's stored state and its attempt reminder (a charge
+    /// waiting out a backoff has a reminder due; one with neither is the runtime's bug, not the PSP's).</summary>
+    private static async Task<string> DescribeRetryAsync(LocalCluster cluster, string chargeId)
+    {
+        try
+        {
+            await using var conn = new NpgsqlConnection(cluster.Postgres);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("""
+                SELECT (SELECT data::text FROM fc_grain_state WHERE grain_type = 'psp-retry' AND grain_key = @id),
+                       (SELECT round(extract(epoch FROM due_at - now())::numeric, 1)::text || ' s' FROM fc_reminders
+                         WHERE grain_type = 'psp-retry' AND grain_key = @id AND name = 'attempt')
+                """, conn);
+            cmd.Parameters.AddWithValue("id", chargeId);
+            await using var r = await cmd.ExecuteReaderAsync();
+            await r.ReadAsync();
+            var stored = r.IsDBNull(0) ? "none" : r.GetString(0);
+            var due = r.IsDBNull(1) ? "none" : "due in " + r.GetString(1);
+            return $"retry state: {stored}; attempt reminder: {due}";
+        }
+        catch (NpgsqlException e)
+        {
+            return "retry state unreadable: " + e.Message;
+        }
     }
 }
