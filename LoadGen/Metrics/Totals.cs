@@ -24,6 +24,10 @@ internal sealed class Totals
     public long Accepted;
     public long Incomplete;
 
+    /// <summary>Requests completion tracking made: list pages, and charges read by id.</summary>
+    public long TrackingLists;
+    public long TrackingReads;
+
     public void Reset()
     {
         Latency.Reset();

@@ -25,6 +25,7 @@ internal static class ConsoleSummary
             Row("202 → terminal p50 / p90 / p99 / max", Ms(c.Latency.P50, c.Latency.P90, c.Latency.P99, c.Latency.Max));
             Row("acknowledged / terminal / incomplete", $"{c.Accepted} / {c.Terminal} / {c.Incomplete}");
             Row("final statuses", string.Join(", ", c.FinalStatuses.Select(kv => $"{kv.Key} {kv.Value}")));
+            Row("tracking requests: list pages / reads by id", $"{c.Requests.List} / {c.Requests.Get}");
         }
 
         Row("status codes", string.Join(", ", r.StatusCodes.Select(kv => $"{kv.Key}: {kv.Value}")));

@@ -42,7 +42,7 @@ internal static class ReportBuilder
             Latency = PercentilesOf(m.Latency),
             ServiceTime = PercentilesOf(m.Service),
             Completion = settings.TrackCompletion
-                ? new Completion(m.Accepted, m.Completion.TotalCount, m.Incomplete, new SortedDictionary<string, long>(m.FinalStatuses, StringComparer.Ordinal), PercentilesOf(m.Completion))
+                ? new Completion(m.Accepted, m.Completion.TotalCount, m.Incomplete, new SortedDictionary<string, long>(m.FinalStatuses, StringComparer.Ordinal), PercentilesOf(m.Completion), new TrackingRequests(m.TrackingLists, m.TrackingReads))
                 : null,
             StatusCodes = m.Statuses.Snapshot(),
             Generator = new Generator(

@@ -59,7 +59,10 @@ public sealed record Counts(long Scheduled, long Sent, long Completed, long Ok, 
 public sealed record Percentiles(long Count, double Min, double Mean, double P50, double P75, double P90, double P95, double P99, double P999, double Max);
 
 /// <summary>202 → terminal status, from the charge's own created_at/updated_at.</summary>
-public sealed record Completion(long Accepted, long Terminal, long Incomplete, IReadOnlyDictionary<string, long> FinalStatuses, Percentiles Latency);
+/// <summary><see cref="Requests"/>: what tracking itself asked of the target (list pages, charges read by id).</summary>
+public sealed record Completion(long Accepted, long Terminal, long Incomplete, IReadOnlyDictionary<string, long> FinalStatuses, Percentiles Latency, TrackingRequests Requests);
+
+public sealed record TrackingRequests(long List, long Get);
 
 /// <summary>The generator's own load, so a saturated generator is never mistaken for a saturated server.</summary>
 public sealed record Generator(int Cores, double CpuAvgPct, double CpuMaxPct, double CpuUsPerRequest, double PeakWorkingSetMb, double PeakBacklog);

@@ -135,11 +135,11 @@ internal sealed class FinCoreApi : IDisposable
             if (op == Operation.Create && code == 202)
             {
                 var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-                var newId = ReadId(body);
+                var (newId, createdAt) = ReadIdAndCreated(body);
                 if (newId is not null)
                 {
                     tenant.Recent.Add(newId);
-                    accepted = new AcceptedCharge(tenant, newId, System.Diagnostics.Stopwatch.GetTimestamp());
+                    accepted = new AcceptedCharge(tenant, newId, System.Diagnostics.Stopwatch.GetTimestamp(), createdAt);
                 }
             }
             else
@@ -185,17 +185,54 @@ internal sealed class FinCoreApi : IDisposable
 
             var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             using var doc = JsonDocument.Parse(body);
-            var root = doc.RootElement;
-            return new ChargeView(
-                root.GetProperty("status").GetString() ?? "",
-                root.GetProperty("created_at").GetDateTimeOffset(),
-                root.GetProperty("updated_at").GetDateTimeOffset());
+            return ReadView(doc.RootElement);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or JsonException or KeyNotFoundException or FormatException or InvalidOperationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             return null;
         }
     }
+
+    /// <summary>One page of the tenant's charges created in [<paramref name="from"/>, <paramref name="until"/>), newest
+    /// first (API.md's list), after <paramref name="startingAfter"/>; null when the page could not be read.</summary>
+    public async Task<ChargePage?> ListChargesAsync(TenantContext tenant, DateTimeOffset from, DateTimeOffset until, string? startingAfter, CancellationToken ct)
+    {
+        var uri = $"{chargesBase.TrimEnd('/')}?limit=100&created_gte={Rfc3339(from)}&created_lt={Rfc3339(until)}"
+            + (startingAfter is null ? "" : "&starting_after=" + Uri.EscapeDataString(startingAfter));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(uri)) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + tenant.ApiKey);
+        try
+        {
+            using var response = await clients[0].SendAsync(request, ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                await response.Content.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+                return null;
+            }
+
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
+            var rows = new List<(string Id, ChargeView View)>();
+            foreach (var c in doc.RootElement.GetProperty("data").EnumerateArray())
+            {
+                rows.Add((c.GetProperty("id").GetString()!, ReadView(c)));
+            }
+
+            return new ChargePage(rows, doc.RootElement.GetProperty("has_more").GetBoolean());
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or KeyNotFoundException or FormatException or InvalidOperationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>To the microsecond (PostgreSQL's precision), in UTC.</summary>
+    private static string Rfc3339(DateTimeOffset t) =>
+        Uri.EscapeDataString(new DateTime(t.UtcTicks - t.UtcTicks % 10, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+
+    private static ChargeView ReadView(JsonElement c) => new(
+        c.GetProperty("status").GetString() ?? "",
+        c.GetProperty("created_at").GetDateTimeOffset(),
+        c.GetProperty("updated_at").GetDateTimeOffset());
 
     public void Dispose()
     {
@@ -218,25 +255,37 @@ internal sealed class FinCoreApi : IDisposable
         return request;
     }
 
-    private static string? ReadId(byte[] body)
+    private static (string? Id, DateTimeOffset? CreatedAt) ReadIdAndCreated(byte[] body)
     {
+        string? id = null;
+        DateTimeOffset? createdAt = null;
         try
         {
             var reader = new Utf8JsonReader(body);
-            while (reader.Read())
+            while (reader.Read() && (id is null || createdAt is null))
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("id"u8))
+                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1)
+                {
+                    continue;
+                }
+
+                if (reader.ValueTextEquals("id"u8))
                 {
                     reader.Read();
-                    return reader.GetString();
+                    id = reader.GetString();
+                }
+                else if (reader.ValueTextEquals("created_at"u8))
+                {
+                    reader.Read();
+                    createdAt = reader.TryGetDateTimeOffset(out var t) ? t : null;
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
         }
 
-        return null;
+        return (id, createdAt);
     }
 
     private static SocketsHttpHandler CreateHandler(int connections) => new()
@@ -260,6 +309,9 @@ internal sealed record ChargeView(string Status, DateTimeOffset CreatedAt, DateT
 {
     public bool IsTerminal => Status is "succeeded" or "failed" or "canceled" or "dead_lettered";
 }
+
+/// <summary>A page of a charge listing.</summary>
+internal sealed record ChargePage(IReadOnlyList<(string Id, ChargeView View)> Rows, bool HasMore);
 
 /// <summary>The target refused the run's setup (bad key, bad operator token, unreachable).</summary>
 internal sealed class SetupException(string message) : Exception(message);

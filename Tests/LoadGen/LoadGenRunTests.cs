@@ -109,6 +109,33 @@ public sealed class LoadGenRunTests
     }
 
     [Fact]
+    public async Task Completion_tracking_lists_charges_by_the_hundred_and_reads_by_id_only_those_still_open()
+    {
+        // Every tenth charge stays processing for 2 s; the others are succeeded by the time the sweep lists them.
+        await using var server = await LoadTestServer.StartAsync(slowEvery: 10);
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--api-key", "fc_sk_test", "--mix", "create=1",
+            "--rate", "400", "--duration", "5s", "--track-completion", "--poll-interval", "500ms", "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+
+        var completion = run.Report.GetProperty("completion");
+        var accepted = completion.GetProperty("accepted").GetInt64();
+        Assert.True(accepted > 1_500, $"{accepted} acknowledged");
+        Assert.Equal(accepted, completion.GetProperty("terminal").GetInt64());
+        Assert.Equal(0, completion.GetProperty("incomplete").GetInt64());
+        Assert.Equal(250, completion.GetProperty("latency").GetProperty("p50").GetDouble(), 1);
+        Assert.Equal(2000, completion.GetProperty("latency").GetProperty("max").GetDouble(), 1);
+
+        // A list page covers up to a hundred charges: tracking asked far less than once per charge. What it read by
+        // id were the slow tenth (each a few times, until done), not the charges the sweep found finished.
+        var requests = completion.GetProperty("requests");
+        Assert.Equal(server.ListRequests, requests.GetProperty("list").GetInt64());
+        Assert.Equal(server.ReadsById, requests.GetProperty("get").GetInt64());
+        Assert.True(server.ListRequests < accepted / 20, $"{server.ListRequests} list requests for {accepted} charges");
+        var slow = accepted / 10;
+        Assert.InRange(server.ReadsById, slow * 0.9, slow * 5);
+    }
+
+    [Fact]
     public async Task Http2_multiplexes_requests_over_the_given_connections()
     {
         await using var server = await LoadTestServer.StartAsync(http2Only: true);

@@ -112,7 +112,7 @@ public sealed class OpsUpTests
         {
             load = LoadGenProcess.RunAsync("run", "--target", gateway, "--admin-token", root.GetProperty("admin_token").GetString()!, "--tenants", "2",
                 "--rate", "100", "--duration", "35s", "--mix", "create=60,get=40", "--connections", "16", "--quiet", "--out", loadOut,
-                "--threshold", "errors<=0%", "--threshold", "dropped<=0%");
+                "--track-completion", "--threshold", "errors<=0%", "--threshold", "dropped<=0%", "--threshold", "incomplete<=0%");
             await Poll.UntilAsync(async () => (await http.GetStringAsync(gateway + "/metrics")).Contains("route=\"/v1/charges\"", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(30), "LoadGen traffic to arrive");
         }
@@ -139,6 +139,13 @@ public sealed class OpsUpTests
             Assert.True(run.ExitCode == 0, $"LoadGen saw failures while a silo was added and drained: {totals}\n{run.Report.GetProperty("status_codes")}\n{run.Stderr}");
             Assert.True(totals.GetProperty("completed").GetInt64() >= 3000);
             Assert.Equal(0, totals.GetProperty("errors").GetInt64());
+
+            // Every charge acknowledged meanwhile settled, and LoadGen saw it by listing (a page per ~100 charges), not
+            // by reading each: the real list API places charges by their created_at.
+            var completion = run.Report.GetProperty("completion");
+            var accepted = completion.GetProperty("accepted").GetInt64();
+            Assert.Equal(accepted, completion.GetProperty("terminal").GetInt64());
+            Assert.True(completion.GetProperty("requests").GetProperty("get").GetInt64() < accepted / 3, $"tracking read by id: {completion}");
         }
 
         var pids = silos.Select(s => s.GetProperty("pid").GetInt32()).ToArray();
