@@ -88,6 +88,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
             catch (InvalidChargeStateException)
             {
                 await FinishAsync(); // canceled before the first attempt, or settled before this (repeated) tick
+                DeactivateOnIdle();
                 return;
             }
         }
@@ -126,6 +127,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
                 await Charge.ApplyPspResult(new PspOutcome(result.Kind == PspResultKind.Captured ? "captured" : "declined", result.Reference, result.DeclineCode),
                     s.Attempts, endsAttempts: !state.RecordExists);
                 await FinishAsync();
+                DeactivateOnIdle(); // nothing left to do: not kept in memory until idle collection (minutes)
                 break;
             case PspResultKind.Pending:
                 _inDoubt = false;
@@ -158,6 +160,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
             await Charge.MarkDeadLettered(s.Attempts, s.LastError ?? "retries exhausted");
             s.Done = true; // kept: an operator's retry restarts from here
             await state.WriteStateAsync([ReminderRemovalWithState(AttemptReminder)]);
+            DeactivateOnIdle();
             return;
         }
 
