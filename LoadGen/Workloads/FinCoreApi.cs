@@ -170,36 +170,25 @@ internal sealed class FinCoreApi : IDisposable
     }
 
     /// <summary>Reads one charge (for completion tracking): its status and server timestamps, or null when unreadable.</summary>
-    public async Task<ChargeView?> ReadChargeAsync(TenantContext tenant, string id, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(chargesBase + id)) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + tenant.ApiKey);
-        try
-        {
-            using var response = await clients[0].SendAsync(request, ct).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                await response.Content.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
-                return null;
-            }
-
-            var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-            using var doc = JsonDocument.Parse(body);
-            return ReadView(doc.RootElement);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or KeyNotFoundException or FormatException or InvalidOperationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            return null;
-        }
-    }
+    public Task<ChargeView?> ReadChargeAsync(TenantContext tenant, string id, CancellationToken ct) =>
+        GetJsonAsync(tenant, new Uri(chargesBase + id), ReadView, ct);
 
     /// <summary>One page of the tenant's charges created in [<paramref name="from"/>, <paramref name="until"/>), newest
     /// first (API.md's list), after <paramref name="startingAfter"/>; null when the page could not be read.</summary>
-    public async Task<ChargePage?> ListChargesAsync(TenantContext tenant, DateTimeOffset from, DateTimeOffset until, string? startingAfter, CancellationToken ct)
+    public Task<ChargePage?> ListChargesAsync(TenantContext tenant, DateTimeOffset from, DateTimeOffset until, string? startingAfter, CancellationToken ct)
     {
         var uri = $"{chargesBase.TrimEnd('/')}?limit=100&created_gte={Rfc3339(from)}&created_lt={Rfc3339(until)}"
             + (startingAfter is null ? "" : "&starting_after=" + Uri.EscapeDataString(startingAfter));
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(uri)) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        return GetJsonAsync(tenant, new Uri(uri), root => new ChargePage(
+            root.GetProperty("data").EnumerateArray().Select(c => (c.GetProperty("id").GetString()!, ReadView(c))).ToList(),
+            root.GetProperty("has_more").GetBoolean()), ct);
+    }
+
+    /// <summary>A GET as the tenant, its JSON body read by <paramref name="read"/>; null on any failure (tracking
+    /// tries again later).</summary>
+    private async Task<T?> GetJsonAsync<T>(TenantContext tenant, Uri uri, Func<JsonElement, T> read, CancellationToken ct) where T : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + tenant.ApiKey);
         try
         {
@@ -211,13 +200,7 @@ internal sealed class FinCoreApi : IDisposable
             }
 
             using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
-            var rows = new List<(string Id, ChargeView View)>();
-            foreach (var c in doc.RootElement.GetProperty("data").EnumerateArray())
-            {
-                rows.Add((c.GetProperty("id").GetString()!, ReadView(c)));
-            }
-
-            return new ChargePage(rows, doc.RootElement.GetProperty("has_more").GetBoolean());
+            return read(doc.RootElement);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or JsonException or KeyNotFoundException or FormatException or InvalidOperationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {

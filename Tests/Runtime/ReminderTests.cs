@@ -50,7 +50,9 @@ public sealed class ReminderTests(PostgresServer postgres)
 
         // A grain can hand a reminder to another grain with its own state write: the other one fires, once.
         var helper = cluster.Client.GetGrain<IReminderProbeGrain>("reminders/helper");
-        await probe.HandOff("reminders/helper", "handed", dueMs: 100);
+        // Due in 2 s, so that it is still there to be seen when the hand-off returns (at 100 ms a busy machine could
+        // fire and remove it first).
+        await probe.HandOff("reminders/helper", "handed", dueMs: 2000);
         Assert.True(await helper.Exists("handed"), "the helper's reminder committed with the probe's state");
         await Poll.UntilAsync(async () => (await helper.Ticks()).Any(t => t.Name == "handed"), Patience, "the helper's reminder to fire");
         await Poll.UntilAsync(async () => !await helper.Exists("handed"), Patience, "the fired one-shot reminder to be removed");
