@@ -8,7 +8,12 @@ public static class Ids
 {
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-    public static string New(string prefix, int bytes = 16) => prefix + Base62(RandomNumberGenerator.GetBytes(bytes));
+    public static string New(string prefix, int bytes = 16)
+    {
+        Span<byte> random = bytes <= 128 ? stackalloc byte[bytes] : new byte[bytes];
+        RandomNumberGenerator.Fill(random);
+        return prefix + Base62(random);
+    }
 
     /// <summary>The charge id for an Idempotency-Key: the same (tenant, key) always gives the same charge.</summary>
     public static string ChargeIdFor(string tenantId, string idempotencyKey) =>
@@ -17,18 +22,31 @@ public static class Ids
     /// <summary>The grain key of a tenant's charge.</summary>
     public static string ChargeKey(string tenantId, string chargeId) => tenantId + "/" + chargeId;
 
+    /// <summary>The bytes as one big-endian unsigned number in base62, left-padded with <c>0</c> to the length the
+    /// largest number of that many bytes needs (16 bytes: 22 characters). Charge ids are derived with it, so its output
+    /// must never change.</summary>
     public static string Base62(ReadOnlySpan<byte> bytes)
     {
-        var value = new System.Numerics.BigInteger(bytes, isUnsigned: true, isBigEndian: true);
-        var sb = new StringBuilder();
-        while (value > 0)
+        var length = (int)Math.Ceiling(bytes.Length * 8 / Math.Log2(62));
+        Span<byte> number = bytes.Length <= 128 ? stackalloc byte[bytes.Length] : new byte[bytes.Length];
+        Span<char> chars = length <= 256 ? stackalloc char[length] : new char[length];
+        bytes.CopyTo(number);
+
+        // Long division of the base-256 number by 62, one digit per pass, least significant digit first.
+        for (var i = length - 1; i >= 0; i--)
         {
-            value = System.Numerics.BigInteger.DivRem(value, 62, out var rem);
-            sb.Insert(0, Alphabet[(int)rem]);
+            var remainder = 0;
+            for (var j = 0; j < number.Length; j++)
+            {
+                var acc = (remainder << 8) | number[j];
+                number[j] = (byte)(acc / 62);
+                remainder = acc % 62;
+            }
+
+            chars[i] = Alphabet[remainder];
         }
 
-        var length = (int)Math.Ceiling(bytes.Length * 8 / Math.Log2(62));
-        return sb.ToString().PadLeft(length, '0');
+        return new string(chars);
     }
 
     public static bool IsWellFormed(string? id, string prefix) =>
