@@ -22,11 +22,7 @@ internal static class ChaosRunner
 
         var accepted = Path.Combine(outDir, "accepted.csv");
         File.Delete(accepted);
-        var loadgen = Processes.Start(Processes.Built("LoadGen", "FinCore.LoadGen.dll"), new Dictionary<string, string>(), Path.Combine(outDir, "loadgen.log"),
-            "run", "--target", cluster.GatewayUrl, "--admin-token", cluster.AdminToken, "--tenants", "3",
-            "--rate", (chargesPerSecond / 0.8).ToString("0.#", CultureInfo.InvariantCulture), "--duration", $"{scenario.Load.TotalSeconds:0}s",
-            "--mix", "create=80,get=20", "--connections", "64", "--timeout", "10s", "--drop-after", "10s",
-            "--record-accepted", accepted, "--out", Path.Combine(outDir, "loadgen"), "--quiet");
+        var loadgen = StartLoadGen(cluster, chargesPerSecond, scenario.Load, outDir, "--record-accepted", accepted);
         var started = Stopwatch.StartNew();
         while (!File.Exists(accepted) && !loadgen.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
         {
@@ -49,7 +45,8 @@ internal static class ChaosRunner
             acknowledged.AddRange(probes.Accepted);
         }
 
-        var codes = ReadStatusCodes(Path.Combine(outDir, "loadgen", "report.json"));
+        var report = ReadReport(Path.Combine(outDir, "loadgen", "report.json"));
+        var codes = report.StatusCodes;
         var deadline = new[] { lastFaultEnded.AddSeconds(60), loadEnded.AddSeconds(20) }.Max();
         log($"  load done: {acknowledged.Count} acknowledged; settling (until {(deadline - DateTime.UtcNow).TotalSeconds:0} s from now at most)");
         var settled = await InvariantChecker.SettleAsync(cluster, acknowledged, lastFaultEnded, deadline);
@@ -60,6 +57,8 @@ internal static class ChaosRunner
             Faults = scenario.Description,
             Rate = chargesPerSecond,
             LoadSeconds = scenario.Load.TotalSeconds,
+            Scheduled = report.Scheduled,
+            Sent = report.Sent,
             Unexpected5xx = codes.Where(kv => kv.Key.StartsWith('5') && kv.Key != "503").Sum(kv => kv.Value) + probes.Unexpected5xx,
             Responses503 = codes.GetValueOrDefault("503"),
             TransportErrors = codes.Where(kv => TransportFailures.Contains(kv.Key)).Sum(kv => kv.Value),
@@ -77,10 +76,38 @@ internal static class ChaosRunner
         return result;
     }
 
+    /// <summary>Traffic without faults before the first scenario, so that the scenarios meet a cluster past its JIT
+    /// warm-up, as a staging cluster is (a replacement silo still starts cold: that is part of the fault). Not checked.</summary>
+    public static async Task WarmUpAsync(LocalCluster cluster, double chargesPerSecond, TimeSpan span, string outDir, Action<string> log, CancellationToken ct)
+    {
+        await cluster.SetPspFaultsAsync(Scenarios.Healthy);
+        log($"warm-up: {chargesPerSecond:0} charges/s for {span.TotalSeconds:0} s, no faults");
+        var loadgen = StartLoadGen(cluster, chargesPerSecond, span, outDir);
+        await loadgen.WaitForExitAsync(ct);
+        var report = ReadReport(Path.Combine(outDir, "loadgen", "report.json"));
+        log($"  warm-up done: {report.Sent} of {report.Scheduled} requests sent ({report.Throughput:0}/s)");
+    }
+
+    /// <summary>LoadGen at <paramref name="chargesPerSecond"/> creates a second (80% of its requests; 20% read) over 64
+    /// connections, requests dropped once 10 s behind schedule.</summary>
+    private static Process StartLoadGen(LocalCluster cluster, double chargesPerSecond, TimeSpan load, string outDir, params string[] extra)
+    {
+        var requestsPerSecond = chargesPerSecond / 0.8;
+        string[] args =
+        [
+            "run", "--target", cluster.GatewayUrl, "--admin-token", cluster.AdminToken, "--tenants", "3",
+            "--rate", requestsPerSecond.ToString("0.#", CultureInfo.InvariantCulture), "--duration", $"{load.TotalSeconds:0}s",
+            "--mix", "create=80,get=20", "--connections", "64", "--timeout", "10s", "--drop-after", "10s",
+            "--out", Path.Combine(outDir, "loadgen"), "--quiet", .. extra,
+        ];
+        Directory.CreateDirectory(outDir);
+        return Processes.Start(Processes.Built("LoadGen", "FinCore.LoadGen.dll"), new Dictionary<string, string>(), Path.Combine(outDir, "loadgen.log"), args);
+    }
+
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     public static string Summary(CheckResult r) =>
-        $"acknowledged {r.Acknowledged} (succeeded {r.Succeeded}, failed {r.Failed}, dead-lettered {r.DeadLettered}), stuck {r.Stuck}, lost {r.Lost}, " +
+        $"sent {Sent(r)}, acknowledged {r.Acknowledged} (succeeded {r.Succeeded}, failed {r.Failed}, dead-lettered {r.DeadLettered}), stuck {r.Stuck}, lost {r.Lost}, " +
         $"double-captured {r.DoubleCaptured}, ledger mismatches {r.LedgerMismatches}, backwards {r.BackwardsTransitions}, idempotency violations {r.IdempotencyViolations}/{r.IdempotencyChecks}, " +
         $"cross-tenant reads {r.CrossTenantReads}/{r.CrossTenantChecks}, audit breaks {r.AuditChainBreaks}, 5xx other than 503 {r.Unexpected5xx}, 503 {r.Responses503}, " +
         $"no response {r.TransportErrors}, settled {r.SettledSecondsAfterLastFault} s after the last fault";
@@ -89,25 +116,32 @@ internal static class ChaosRunner
     public static string Table(IEnumerable<CheckResult> results)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| scenario | faults | load | acknowledged | succeeded / failed / dead-lettered | stuck | lost | double-captured | ledger mismatches | backwards | idempotency | cross-tenant | audit | 5xx ≠ 503 | 503 | settled after last fault |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| scenario | faults | load | LoadGen sent (dropped) | acknowledged | succeeded / failed / dead-lettered | stuck | lost | double-captured | ledger mismatches | backwards | idempotency | cross-tenant | audit | 5xx ≠ 503 | 503 | settled after last fault |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Faults} | {r.Rate:0} charges/s, {r.LoadSeconds:0} s | {r.Acknowledged} | {r.Succeeded} / {r.Failed} / {r.DeadLettered} | {r.Stuck} | {r.Lost} | {r.DoubleCaptured} | {r.LedgerMismatches} | {r.BackwardsTransitions} | {r.IdempotencyViolations} of {r.IdempotencyChecks} | {r.CrossTenantReads} of {r.CrossTenantChecks} | {(r.AuditChainBreaks == 0 ? "verifies" : r.AuditChainBreaks + " breaks")} | {r.Unexpected5xx} | {r.Responses503} | {r.SettledSecondsAfterLastFault} s |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Faults} | {r.Rate:0} charges/s, {r.LoadSeconds:0} s | {Sent(r)} | {r.Acknowledged} | {r.Succeeded} / {r.Failed} / {r.DeadLettered} | {r.Stuck} | {r.Lost} | {r.DoubleCaptured} | {r.LedgerMismatches} | {r.BackwardsTransitions} | {r.IdempotencyViolations} of {r.IdempotencyChecks} | {r.CrossTenantReads} of {r.CrossTenantChecks} | {(r.AuditChainBreaks == 0 ? "verifies" : r.AuditChainBreaks + " breaks")} | {r.Unexpected5xx} | {r.Responses503} | {r.SettledSecondsAfterLastFault} s |");
         }
 
         return sb.ToString();
     }
 
-    private static Dictionary<string, long> ReadStatusCodes(string report)
+    private static string Sent(CheckResult r) =>
+        r.Sent >= r.Scheduled ? $"all {r.Sent:N0}" : $"{r.Sent:N0} of {r.Scheduled:N0} ({(double)(r.Scheduled - r.Sent) / r.Scheduled:0%} dropped)";
+
+    private sealed record LoadReport(long Scheduled, long Sent, double Throughput, Dictionary<string, long> StatusCodes);
+
+    private static LoadReport ReadReport(string report)
     {
         if (!File.Exists(report))
         {
-            return [];
+            return new(0, 0, 0, []);
         }
 
         using var doc = JsonDocument.Parse(File.ReadAllText(report));
-        return doc.RootElement.GetProperty("status_codes").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        var totals = doc.RootElement.GetProperty("totals");
+        return new(totals.GetProperty("scheduled").GetInt64(), totals.GetProperty("sent").GetInt64(), totals.GetProperty("throughput").GetDouble(),
+            doc.RootElement.GetProperty("status_codes").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()));
     }
 
     private static async Task<(string Id, string Key)> CreateTenantAsync(LocalCluster cluster)

@@ -11,6 +11,12 @@ internal sealed record CheckResult
 
     public required double LoadSeconds { get; init; }
 
+    /// <summary>Requests LoadGen's schedule called for (creates and reads).</summary>
+    public long Scheduled { get; init; }
+
+    /// <summary>Requests LoadGen sent; the rest it dropped, unsent after 10 s behind schedule (the cluster was saturated).</summary>
+    public long Sent { get; init; }
+
     public long Acknowledged { get; init; }
 
     public long Succeeded { get; init; }

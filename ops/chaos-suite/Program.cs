@@ -1,8 +1,9 @@
 using System.Globalization;
 using FinCore.Chaos;
 
-// ops/chaos [--long] [--scenario NAME]... [--rate CHARGES_PER_SECOND] [--silos 3] [--out DIR]
+// ops/chaos [--long] [--scenario NAME]... [--rate CHARGES_PER_SECOND] [--silos 3] [--warmup SECONDS] [--out DIR]
 var longRun = args.Contains("--long");
+var warmup = TimeSpan.FromSeconds(longRun ? 30 : 0);
 var names = new List<string>();
 double? rate = null;
 var silos = 3;
@@ -24,11 +25,15 @@ for (var i = 0; i < args.Length; i++)
             silos = s;
             i++;
             break;
+        case "--warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var w) && w >= 0:
+            warmup = TimeSpan.FromSeconds(w);
+            i++;
+            break;
         case "--out" when i + 1 < args.Length:
             outDir = Path.GetFullPath(args[++i]);
             break;
         default:
-            await Console.Error.WriteLineAsync($"ops/chaos: unexpected '{args[i]}'\nusage: ops/chaos [--long] [--scenario {string.Join('|', Scenarios.Names)}]... [--rate CHARGES_PER_SECOND] [--silos N] [--out DIR]");
+            await Console.Error.WriteLineAsync($"ops/chaos: unexpected '{args[i]}'\nusage: ops/chaos [--long] [--scenario {string.Join('|', Scenarios.Names)}]... [--rate CHARGES_PER_SECOND] [--silos N] [--warmup SECONDS] [--out DIR]");
             return 2;
     }
 }
@@ -51,6 +56,11 @@ Log($"ops/chaos: {(longRun ? "long" : "short")} scenarios {string.Join(", ", nam
 var results = new List<CheckResult>();
 await using (var cluster = await LocalCluster.StartAsync(Path.Combine(outDir, "cluster"), silos, Log))
 {
+    if (warmup > TimeSpan.Zero)
+    {
+        await ChaosRunner.WarmUpAsync(cluster, chargesPerSecond, warmup, Path.Combine(outDir, "warm-up"), Log, CancellationToken.None);
+    }
+
     foreach (var name in names)
     {
         results.Add(await ChaosRunner.RunAsync(cluster, Scenarios.Get(name, longRun), chargesPerSecond, Path.Combine(outDir, name), Log, CancellationToken.None));
