@@ -5,9 +5,11 @@ using System.Text;
 
 namespace FinCore.Runtime.Telemetry;
 
-/// <summary>Collects FinCore's <see cref="Meter"/> instruments with a <see cref="MeterListener"/> and writes them in
-/// the Prometheus text format (counters as <c>_total</c>, histograms as count and sum, gauges as read at scrape).
-/// The Prometheus exporter packages are not obtainable here; this is the whole of what <c>/metrics</c> needs.</summary>
+/// <summary>Collects FinCore's <see cref="Meter"/> instruments and the runtime's own (<c>System.Runtime</c>: GC
+/// collections, pause time and heap, allocation, thread-pool queue and threads, CPU time, working set) with a
+/// <see cref="MeterListener"/> and writes them in the Prometheus text format (counters as <c>_total</c>, histograms as
+/// count and sum, gauges as read at scrape). The Prometheus exporter packages are not obtainable here; this is the
+/// whole of what <c>/metrics</c> needs.</summary>
 public sealed class PrometheusMetrics : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -17,9 +19,16 @@ public sealed class PrometheusMetrics : IDisposable
     private readonly ConcurrentDictionary<SeriesKey, Cell> _series = new();
     private readonly Func<Meter, bool> _include;
 
+    /// <summary>The meter the .NET runtime publishes its own metrics on.</summary>
+    public const string RuntimeMeter = "System.Runtime";
+
+    /// <summary>Levels the runtime publishes as observable counters (checked on .NET 10): written as gauges, since a
+    /// counter's <c>rate()</c> of a queue's length means nothing.</summary>
+    private static readonly HashSet<string> LevelsPublishedAsCounters = ["dotnet.thread_pool.queue.length", "dotnet.thread_pool.thread.count"];
+
     public PrometheusMetrics(Func<Meter, bool>? include = null)
     {
-        _include = include ?? (m => m.Name.StartsWith("FinCore", StringComparison.Ordinal));
+        _include = include ?? (m => m.Name.StartsWith("FinCore", StringComparison.Ordinal) || m.Name == RuntimeMeter);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (_include(instrument.Meter))
@@ -72,16 +81,17 @@ public sealed class PrometheusMetrics : IDisposable
         {
             var instrument = group.Key;
             var name = Sanitize(instrument.Name);
-            var unit = string.IsNullOrEmpty(instrument.Unit) ? "" : "_" + Sanitize(instrument.Unit);
+            var unit = UnitSuffix(instrument.Unit);
             var help = instrument.Description ?? instrument.Name;
             switch (instrument)
             {
-                case Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<double>:
-                    sb.Append(CultureInfo.InvariantCulture, $"# HELP {name}_total {help}\n# TYPE {name}_total counter\n");
+                case Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<double>
+                    when !LevelsPublishedAsCounters.Contains(instrument.Name):
+                    sb.Append(CultureInfo.InvariantCulture, $"# HELP {name}{unit}_total {help}\n# TYPE {name}{unit}_total counter\n");
                     foreach (var (k, cell) in group)
                     {
                         // An observable counter reports its running total each time it is observed.
-                        sb.Append(CultureInfo.InvariantCulture, $"{name}_total{k.Tags} {Value(cell, c => c.IsObserved ? c.Last : c.Sum)}\n");
+                        sb.Append(CultureInfo.InvariantCulture, $"{name}{unit}_total{k.Tags} {Value(cell, c => c.IsObserved ? c.Last : c.Sum)}\n");
                     }
 
                     break;
@@ -96,10 +106,10 @@ public sealed class PrometheusMetrics : IDisposable
 
                     break;
                 default:
-                    sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n");
+                    sb.Append(CultureInfo.InvariantCulture, $"# HELP {name}{unit} {help}\n# TYPE {name}{unit} gauge\n");
                     foreach (var (k, cell) in group)
                     {
-                        sb.Append(CultureInfo.InvariantCulture, $"{name}{k.Tags} {Value(cell, c => c.Last)}\n");
+                        sb.Append(CultureInfo.InvariantCulture, $"{name}{unit}{k.Tags} {Value(cell, c => c.Last)}\n");
                     }
 
                     break;
@@ -164,6 +174,17 @@ public sealed class PrometheusMetrics : IDisposable
         parts.Sort(StringComparer.Ordinal);
         return "{" + string.Join(',', parts) + "}";
     }
+
+    /// <summary>The unit as a name suffix, the way Prometheus spells it: bytes and seconds in full, a count's
+    /// annotation (<c>{thread}</c>) left out; FinCore's histograms keep their <c>_ms</c>.</summary>
+    private static string UnitSuffix(string? unit) => unit switch
+    {
+        null or "" => "",
+        "By" => "_bytes",
+        "s" => "_seconds",
+        _ when unit.StartsWith('{') => "",
+        _ => "_" + Sanitize(unit),
+    };
 
     private static string Sanitize(string name)
     {

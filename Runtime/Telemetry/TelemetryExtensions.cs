@@ -45,7 +45,7 @@ public static class TelemetryExtensions
         {
             var meters = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource)
-                .AddMeter("FinCore.*")
+                .AddMeter("FinCore.*", PrometheusMetrics.RuntimeMeter)
                 .AddOtlpExporter()
                 .Build();
             services.AddSingleton(_ => meters);

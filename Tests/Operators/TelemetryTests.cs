@@ -132,6 +132,16 @@ public sealed partial class TelemetryTests(PspCluster fincore)
         Assert.True(Sum(silos, "fincore_psp_duration_ms_count") >= 30);
         Assert.Contains("fincore_dead_letters_size", silos, StringComparison.Ordinal);
         Assert.True(Sum(silos, "fincore_webhook_deliveries_total", "result=\"delivered\"") >= 60, "processing and succeeded events of 30 charges");
+
+        // Every process also shows the runtime's own: GC, allocation, CPU, memory and the thread pool.
+        foreach (var (process, text) in new[] { ("silos", silos), ("gateway", gateway) })
+        {
+            Assert.True(Sum(text, "dotnet_gc_heap_total_allocated_bytes_total") > 1_000_000, process + " allocated");
+            Assert.True(Sum(text, "dotnet_process_cpu_time_seconds_total", "cpu_mode=\"user\"") > 0.1, process + " used CPU");
+            Assert.True(Sum(text, "dotnet_process_memory_working_set_bytes") > 10_000_000, process + " has a working set");
+            Assert.Contains("dotnet_gc_collections_total{gc_heap_generation=\"gen0\"}", text, StringComparison.Ordinal);
+            Assert.Contains("# TYPE dotnet_thread_pool_queue_length gauge", text, StringComparison.Ordinal);
+        }
     }
 
     private async Task<string> ScrapeGatewayAsync() => await fincore.Http.GetStringAsync("/metrics");
