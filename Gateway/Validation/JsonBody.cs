@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using FinCore.Gateway.Problems;
 
@@ -21,25 +22,12 @@ internal static class JsonBody
             return (null, ProblemResults.Result(http, 415, "unsupported_media_type", "Send the body as application/json."));
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        int read;
-        long total = 0;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
-        {
-            total += read;
-            if (total <= MaxBytes)
-            {
-                buffer.Write(chunk, 0, read);
-            }
-        }
-
-        if (total > MaxBytes)
+        var bytes = await ReadAsync(http.Request, http.RequestAborted);
+        if (bytes is null)
         {
             return (null, ProblemResults.Result(http, 413, "payload_too_large", "The request body is larger than 64 KiB."));
         }
 
-        var bytes = buffer.ToArray();
         if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
             return (null, ProblemResults.Result(http, 400, "invalid_request", "The body is not valid UTF-8."));
@@ -59,6 +47,46 @@ internal static class JsonBody
         catch (JsonException e)
         {
             return (null, ProblemResults.Result(http, 400, "invalid_request", $"The body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    /// <summary>The body, or null when it is larger than <see cref="MaxBytes"/> (read to the end all the same). With a
+    /// Content-Length in bounds (the usual case) the body goes straight into one array of its size; otherwise it is
+    /// read in pooled chunks.</summary>
+    private static async Task<byte[]?> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        int read;
+        if (request.ContentLength is { } length and <= MaxBytes)
+        {
+            var body = new byte[length];
+            var filled = 0;
+            while (filled < body.Length && (read = await request.Body.ReadAsync(body.AsMemory(filled), ct)) > 0)
+            {
+                filled += read;
+            }
+
+            return filled == body.Length ? body : body[..filled];
+        }
+
+        var chunk = ArrayPool<byte>.Shared.Rent(16384);
+        try
+        {
+            using var buffer = new MemoryStream();
+            long total = 0;
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+            {
+                total += read;
+                if (total <= MaxBytes)
+                {
+                    buffer.Write(chunk, 0, read);
+                }
+            }
+
+            return total > MaxBytes ? null : buffer.ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
     }
 

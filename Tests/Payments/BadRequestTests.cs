@@ -222,4 +222,48 @@ public sealed class BadRequestTests(PaymentsCluster fincore, ITestOutputHelper o
         Assert.Empty(failures);
         Assert.Equal(before, await fincore.ScalarAsync(Snapshot));
     }
+
+    [Fact]
+    public async Task A_body_sent_chunked_without_a_content_length_is_read_like_any_other()
+    {
+        var (_, key) = await fincore.CreateTenantAsync();
+        async Task<(int Status, string Body)> PostChunkedAsync(string json)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/charges") { Content = new ChunkedContent(Encoding.UTF8.GetBytes(json)) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+            using var response = await fincore.Http.SendAsync(request);
+            Assert.Null(request.Content.Headers.ContentLength); // sent chunked
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var accepted = await PostChunkedAsync(Api.Charge(amount: 4242));
+        Assert.True(accepted.Status == 202, accepted.Body);
+        Assert.Contains("\"amount\":4242", accepted.Body, StringComparison.Ordinal);
+
+        var tooLarge = await PostChunkedAsync("{\"description\":\"" + new string('a', 70 * 1024) + "\"}");
+        Assert.True(tooLarge.Status == 413, tooLarge.Body);
+        Assert.Contains("payload_too_large", tooLarge.Body, StringComparison.Ordinal);
+
+        var truncated = await PostChunkedAsync(Api.Charge()[..20]);
+        Assert.True(truncated.Status == 400, truncated.Body);
+    }
+
+    /// <summary>A body whose length is not known in advance: HttpClient sends it with Transfer-Encoding: chunked.</summary>
+    private sealed class ChunkedContent(byte[] bytes) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            for (var i = 0; i < bytes.Length; i += 1000)
+            {
+                await stream.WriteAsync(bytes.AsMemory(i, Math.Min(1000, bytes.Length - i)));
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
 }
