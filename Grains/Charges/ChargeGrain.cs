@@ -14,6 +14,7 @@ namespace FinCore.Grains.Charges;
 /// transaction also schedules the first PSP attempt (the retry grain's reminder): an acknowledged charge is always
 /// on its way to the PSP, and the retry grain costs nothing until the attempt is due. Without a cancel window (no
 /// start delay) the charge is created processing: both events, one commit.</summary>
+[CollectionAgeLimit(60)] // settled within seconds, then read now and then: a later read reactivates it from its row
 public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("charge")] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
 {
     /// <summary>This activation created the charge processing, and its first attempt has not been handed out yet: the

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 
 namespace FinCore.Runtime.Activation;
 
@@ -6,6 +7,7 @@ namespace FinCore.Runtime.Activation;
 internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) : IDisposable
 {
     private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new();
+    private readonly ConcurrentDictionary<string, long> _collectionAges = new(StringComparer.Ordinal);
     private Timer? _collector;
 
     public int Count => _activations.Count;
@@ -86,12 +88,11 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
 
     private void CollectIdle()
     {
-        var options = runtime.ActivationOptions;
-        var cutoff = Environment.TickCount64 - (long)options.CollectionAge.TotalMilliseconds;
+        var now = Environment.TickCount64;
         var collected = 0;
         foreach (var a in All)
         {
-            if (a.LastUsed < cutoff)
+            if (now - a.LastUsed > CollectionAgeMs(a.GrainId.Type))
             {
                 a.RequestDeactivation(DeactivationReason.IdleCollection);
                 collected++;
@@ -103,6 +104,20 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
             runtime.Log.IdleCollected(collected);
         }
     }
+
+    /// <summary>The collection age of a grain type: the operator's per-type setting, else its class's
+    /// <see cref="CollectionAgeLimitAttribute"/>, else the silo's.</summary>
+    private long CollectionAgeMs(string grainType) => _collectionAges.GetOrAdd(grainType, type =>
+    {
+        var options = runtime.ActivationOptions;
+        if (options.CollectionAgeByType.TryGetValue(type, out var configured))
+        {
+            return (long)configured.TotalMilliseconds;
+        }
+
+        var limit = classes.TryGetClass(type, out var grainClass) ? grainClass.GetCustomAttribute<CollectionAgeLimitAttribute>() : null;
+        return (long)(limit?.Age ?? options.CollectionAge).TotalMilliseconds;
+    });
 
     public void Dispose()
     {
