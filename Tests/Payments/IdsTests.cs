@@ -1,3 +1,4 @@
+using System.Numerics;
 using FinCore.Grains;
 
 namespace FinCore.Tests.Payments;
@@ -21,8 +22,44 @@ public sealed class IdsTests
     [InlineData("0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20", "0Eoh211G4c8wtVWM00my5rsNSFlKgaWqQ4mb8gdEqno")]
     [InlineData("01", "01")]
     [InlineData("00000007", "000007")]
+    [InlineData("0000000000000000000000000000003d", "000000000000000000000z")]
+    [InlineData("0000000000000000000000000000003e", "0000000000000000000010")]
+    [InlineData("00000000000000000ba5ca5392cb0400", "0000000000010000000000")] // 62^10
+    [InlineData("00000000000000000ba5ca5392cb03ff", "000000000000zzzzzzzzzz")]
+    [InlineData("0087aac19e40aafc0e20c98f58100000", "0100000000000000000000")] // 62^20
+    [InlineData("0087aac19e40aafc0e20c98f580fffff", "00zzzzzzzzzzzzzzzzzzzz")]
+    [InlineData("0000000000000000000000000000000001", "00000000000000000000001")] // 17 bytes: the general path
     public void Base62_is_the_big_endian_number_padded_to_the_length_of_the_largest(string hex, string expected) =>
         Assert.Equal(expected, Ids.Base62(Convert.FromHexString(hex)));
+
+    /// <summary>Sixteen bytes (every id) take a shortcut through 128-bit arithmetic; it must agree with the number's
+    /// plain base62 digits everywhere, charge ids depend on it.</summary>
+    [Fact]
+    public void Base62_of_sixteen_bytes_is_the_numbers_base62_digits()
+    {
+        var random = new Random(62);
+        var bytes = new byte[16];
+        for (var i = 0; i < 20_000; i++)
+        {
+            random.NextBytes(bytes);
+            bytes[0] &= (byte)(0xff >> random.Next(0, 8)); // small numbers too, not only 128-bit ones
+            Assert.Equal(Reference(bytes), Ids.Base62(bytes));
+        }
+
+        static string Reference(byte[] bytes)
+        {
+            const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+            var n = new BigInteger(bytes, isUnsigned: true, isBigEndian: true);
+            var digits = new char[22];
+            for (var i = digits.Length - 1; i >= 0; i--)
+            {
+                digits[i] = Alphabet[(int)(n % 62)];
+                n /= 62;
+            }
+
+            return new string(digits);
+        }
+    }
 
     [Fact]
     public void New_ids_are_well_formed_and_distinct()
