@@ -10,7 +10,7 @@ internal static class PaymentsSql
     public static StorageCommand UpsertCharge(string tenantId, Charge c) => new("""
         INSERT INTO charges (tenant_id, id, amount, currency, status, payment_method, description, customer, metadata,
                              attempts, psp_reference, failure_code, failure_message, risk_score, risk_decision, created_at, updated_at)
-        SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::jsonb,
+        SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::json,
                $10::integer, $11::text, $12::text, $13::text, $14::integer, $15::text, $16::timestamptz, $17::timestamptz
         WHERE /*guard*/
         ON CONFLICT (tenant_id, id) DO UPDATE SET
@@ -40,7 +40,7 @@ internal static class PaymentsSql
         return new("""
             WITH e AS (
                 INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
-                SELECT u.event_id, $1::text, $2::text, u.type, $3::timestamptz, u.payload::jsonb
+                SELECT u.event_id, $1::text, $2::text, u.type, $3::timestamptz, u.payload::json
                 FROM unnest($4::text[], $5::text[], $6::text[]) AS u(event_id, type, payload) WHERE /*guard*/
                 RETURNING tenant_id, id)
             INSERT INTO audit_pending (tenant_id, event_pk) SELECT tenant_id, id FROM e

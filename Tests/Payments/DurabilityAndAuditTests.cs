@@ -35,7 +35,7 @@ public sealed class DurabilityAndAuditTests(PaymentsCluster fincore)
         var third = $"(SELECT event_pk FROM audit_chain WHERE tenant_id = '{tenant}' AND seq = 3)";
         foreach (var sql in new[]
         {
-            $"UPDATE events SET payload = jsonb_set(payload, '{{amount}}', '1') WHERE id = {third}",
+            $"UPDATE events SET payload = jsonb_set(payload::jsonb, '{{amount}}', '1')::json WHERE id = {third}",
             $"DELETE FROM events WHERE id = {third}",
             $"UPDATE audit_chain SET hash = prev_hash WHERE tenant_id = '{tenant}' AND seq = 3",
         })
@@ -48,7 +48,7 @@ public sealed class DurabilityAndAuditTests(PaymentsCluster fincore)
         // … and when someone with superuser rights does it anyway, verification names the entry.
         await using (var tamper = new NpgsqlCommand(
             "SET session_replication_role = replica; " +
-            $"UPDATE events SET payload = jsonb_set(payload, '{{amount}}', '1') WHERE id = {third}; " +
+            $"UPDATE events SET payload = jsonb_set(payload::jsonb, '{{amount}}', '1')::json WHERE id = {third}; " +
             "SET session_replication_role = origin;", conn))
         {
             await tamper.ExecuteNonQueryAsync();
