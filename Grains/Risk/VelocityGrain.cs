@@ -3,17 +3,36 @@ using FinCore.Runtime;
 namespace FinCore.Grains.Risk;
 
 /// <summary>Sliding one-minute windows per customer and per payment method for one tenant. A charge is counted
-/// once even if its create is retried.</summary>
+/// once even if its create is retried. Windows that saw nothing for a minute are dropped once a minute, so memory
+/// follows the customers and payment methods active in the last minute or two.</summary>
 public sealed class VelocityGrain : Grain, IVelocityGrain
 {
     private static readonly long Window = TimeSpan.FromMinutes(1).Ticks;
     private readonly Dictionary<string, Queue<long>> _windows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, VelocityCounts> _seen = new(StringComparer.Ordinal);
     private readonly Queue<(long At, string ChargeId)> _seenOrder = new();
+    private long _lastPrune;
+
+    internal TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Customers and payment methods with a window in memory.</summary>
+    internal int TrackedKeys => _windows.Count;
 
     public Task<VelocityCounts> Record(string chargeId, string? customer, string paymentMethod)
     {
-        var now = DateTime.UtcNow.Ticks;
+        var now = Clock.GetUtcNow().UtcTicks;
+        if (_lastPrune == 0)
+        {
+            _lastPrune = now;
+        }
+        else if (now - _lastPrune > Window)
+        {
+            // Once a minute, not whenever many keys are tracked: a tenant with more active keys than any threshold
+            // would otherwise walk them all on every charge.
+            Prune(now);
+            _lastPrune = now;
+        }
+
         while (_seenOrder.TryPeek(out var oldest) && now - oldest.At > Window)
         {
             _seen.Remove(_seenOrder.Dequeue().ChargeId);
@@ -43,17 +62,12 @@ public sealed class VelocityGrain : Grain, IVelocityGrain
         }
 
         q.Enqueue(now);
-        if (_windows.Count > 100_000)
-        {
-            Prune(now);
-        }
-
         return q.Count;
     }
 
     private void Prune(long now)
     {
-        foreach (var (key, q) in _windows.ToList())
+        foreach (var (key, q) in _windows)
         {
             while (q.TryPeek(out var t) && now - t > Window)
             {
