@@ -15,11 +15,7 @@ public static class PaymentsMetrics
 
     static PaymentsMetrics() => Meter.CreateObservableGauge("fincore.dead_letters.size", () => Interlocked.Read(ref s_deadLetters), description: "Charges waiting in the dead-letter set");
 
-    public static void DeadLettered(int size)
-    {
-        DeadLetteredTotal.Add(1);
-        SetDeadLetters(size);
-    }
+    public static void DeadLettered() => DeadLetteredTotal.Add(1);
 
     public static void SetDeadLetters(int size) => Interlocked.Exchange(ref s_deadLetters, size);
 

@@ -1,5 +1,8 @@
+using FinCore.Grains.Storage;
 using FinCore.Runtime;
+using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace FinCore.Grains.Psp;
 
@@ -9,48 +12,87 @@ public static class DeadLetters
     public const string Key = "all";
 }
 
-/// <summary>Keeps the set of dead-lettered charges, raises the alert when one arrives (warning log, metric), and
-/// forgets it when an operator retries or discards it.</summary>
-public sealed partial class DeadLetterGrain(ILogger<DeadLetterGrain> logger, [PersistentState("dead-letters")] IPersistentState<DeadLetterState> state)
-    : Grain, IDeadLetterGrain
+/// <summary>Raises the alert when a charge is dead-lettered (warning log, metric) and knows how many wait for an
+/// operator. The dead letters themselves are the charges whose status is <c>dead_lettered</c> (a partial index keeps
+/// them at hand): the grain stores nothing, so a long PSP outage that dead-letters thousands of charges a minute costs
+/// one log line and one counter each, not a rewrite of an ever larger set per charge. The count is taken from the
+/// database at most every few seconds and kept up to date in between.</summary>
+public sealed partial class DeadLetterGrain(Database database, ILogger<DeadLetterGrain> logger) : Grain, IDeadLetterGrain
 {
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    private static readonly long Fresh = TimeSpan.FromSeconds(5).Ticks;
+    private int _count;
+    private long _countedAt; // never: stale
+
+    /// <summary>Never fails for want of the database: the alert must go out whatever it says.</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => RecountIfStaleAsync();
+
+    /// <summary>The gauge is this silo's: once the grain lives elsewhere, the new silo reports the count.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        PaymentsMetrics.SetDeadLetters(state.State.Entries.Count);
+        PaymentsMetrics.SetDeadLetters(0);
         return Task.CompletedTask;
     }
 
     public async Task Add(DeadLetter entry)
     {
-        var key = entry.TenantId + "/" + entry.ChargeId;
-        if (state.State.Entries.ContainsKey(key))
-        {
-            return;
-        }
-
-        state.State.Entries[key] = entry;
-        await state.WriteStateAsync();
-        PaymentsMetrics.DeadLettered(state.State.Entries.Count);
         Alert(logger, entry.ChargeId, entry.TenantId, entry.Attempts, entry.LastError);
+        PaymentsMetrics.DeadLettered();
+        _count++;
+        await RecountIfStaleAsync();
     }
 
     public async Task Remove(string tenantId, string chargeId)
     {
-        if (state.State.Entries.Remove(tenantId + "/" + chargeId))
-        {
-            await state.WriteStateAsync();
-            PaymentsMetrics.SetDeadLetters(state.State.Entries.Count);
-        }
+        _count = Math.Max(0, _count - 1);
+        await RecountIfStaleAsync();
     }
 
-    public Task<int> Count() => Task.FromResult(state.State.Entries.Count);
+    /// <summary>Charges dead-lettered now, as of at most a few seconds ago: a charge settles in its own transaction
+    /// before it tells this grain (so a count taken in between has it already), and a retried call may tell it twice.
+    /// The database has the truth.</summary>
+    public async Task<int> Count()
+    {
+        if (Stale)
+        {
+            await RecountAsync(CancellationToken.None);
+        }
+
+        return _count;
+    }
+
+    private bool Stale => DateTime.UtcNow.Ticks - _countedAt > Fresh;
+
+    /// <summary>After an add or a remove: the alert is out whatever happens here, so a database that cannot be
+    /// reached leaves the count as it was adjusted, until the next recount.</summary>
+    private async Task RecountIfStaleAsync()
+    {
+        if (Stale)
+        {
+            try
+            {
+                await RecountAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                RecountFailed(logger, e.Message);
+            }
+        }
+
+        PaymentsMetrics.SetDeadLetters(_count);
+    }
+
+    private async Task RecountAsync(CancellationToken ct)
+    {
+        await using var cmd = database.DataSource.CreateCommand(PaymentsSql.CountDeadLetters);
+        _count = (int)(long)(await cmd.ExecuteScalarAsync(ct))!;
+        _countedAt = DateTime.UtcNow.Ticks;
+        PaymentsMetrics.SetDeadLetters(_count);
+    }
+
+    [LoggerMessage(EventId = 7101, Level = LogLevel.Debug, Message = "Counting dead letters failed (counted again on the next call): {Reason}")]
+    private static partial void RecountFailed(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 7100, Level = LogLevel.Warning,
         Message = "ALERT charge {ChargeId} of tenant {TenantId} dead-lettered after {Attempts} attempts: {LastError}")]
     private static partial void Alert(ILogger logger, string chargeId, string tenantId, int attempts, string lastError);
-}
-
-public sealed class DeadLetterState
-{
-    public Dictionary<string, DeadLetter> Entries { get; set; } = [];
 }

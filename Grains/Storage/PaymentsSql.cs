@@ -77,6 +77,9 @@ internal static class PaymentsSql
         ORDER BY c.seq LIMIT $3
         """;
 
+    /// <summary>Charges waiting for an operator (the partial index <c>charges_dead_lettered</c>).</summary>
+    public const string CountDeadLetters = "SELECT count(*) FROM charges WHERE status = 'dead_lettered'";
+
     public const string LogDelivery = """
         INSERT INTO webhook_deliveries (tenant_id, event_id, event_type, url, attempt, status_code, delivered, error)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
