@@ -148,14 +148,15 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
 
     public async Task<Charge> MarkDeadLettered(int attempts, string lastError)
     {
-        var current = await Get();
-        if (state.State.Status == ChargeStatus.DeadLettered)
+        var result = await Get();
+        if (state.State.Status != ChargeStatus.DeadLettered)
         {
-            return current;
+            result = await MoveAsync(ChargeStatus.DeadLettered, c => c with { Attempts = attempts, FailureCode = "psp_unavailable", FailureMessage = lastError });
         }
 
-        var result = await MoveAsync(ChargeStatus.DeadLettered, c => c with { Attempts = attempts, FailureCode = "psp_unavailable", FailureMessage = lastError });
-        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Add(new DeadLetter(state.State.TenantId!, result.Id, attempts, lastError, result.UpdatedAt));
+        // Also when it is dead-lettered already: this is then a repeated call, and the one before may have committed
+        // the charge but never reached the dead-letter grain. An alert raised twice beats one never raised.
+        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Add(new DeadLetter(state.State.TenantId!, result.Id, result.Attempts, result.FailureMessage ?? lastError, result.UpdatedAt));
         return result;
     }
 

@@ -13,9 +13,10 @@ internal static class PaymentsSql
         SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::json,
                $10::integer, $11::text, $12::text, $13::text, $14::integer, $15::text, $16::timestamptz, $17::timestamptz
         WHERE /*guard*/
-        ON CONFLICT (tenant_id, id) DO UPDATE SET
+        ON CONFLICT (id) DO UPDATE SET
             status = EXCLUDED.status, attempts = EXCLUDED.attempts, psp_reference = EXCLUDED.psp_reference,
             failure_code = EXCLUDED.failure_code, failure_message = EXCLUDED.failure_message, updated_at = EXCLUDED.updated_at
+        WHERE charges.tenant_id = EXCLUDED.tenant_id
         """, tenantId, c.Id, c.Amount, c.Currency, c.Status, c.PaymentMethod, c.Description, c.Customer,
         JsonSerializer.Serialize(c.Metadata), c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage,
         c.Risk.Score, c.Risk.Decision, c.CreatedAt, c.UpdatedAt);
