@@ -12,6 +12,9 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
 
     public int Count => _activations.Count;
 
+    /// <summary>The membership version of this silo's view (0 before it has one).</summary>
+    public long MembershipVersion => runtime.MembershipVersionOrZero;
+
     /// <summary>Every activation, enumerated live: no snapshot (<c>Values</c> would lock every bucket and copy tens of
     /// thousands of references into a large-object-heap array on each metrics scrape, once a second).</summary>
     public IEnumerable<ActivationData> All

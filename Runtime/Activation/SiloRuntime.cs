@@ -48,6 +48,8 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
 
     public SiloMembership Membership { get => _membership!; set => _membership = value; }
 
+    public long MembershipVersionOrZero => _membership?.View.Version ?? 0;
+
     public string LocalSiloId => Membership.Self.SiloId;
 
     public bool OwnsLocally(GrainId grain) => OwnsLocally(grain, Membership.View);

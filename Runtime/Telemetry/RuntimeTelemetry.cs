@@ -25,6 +25,8 @@ public static class RuntimeTelemetry
     {
         Meter.CreateObservableGauge("fincore.activations", ObserveActivations, description: "Grain activations on this silo, by grain type");
         Meter.CreateObservableGauge("fincore.mailbox.depth", ObserveMailboxes, description: "Requests queued in activations' mailboxes (sum and largest)");
+        Meter.CreateObservableGauge("fincore.membership.version", ObserveMembershipVersion,
+            description: "The membership version this silo's view of the cluster is at: silos that differ have not all seen the last join or departure yet");
     }
 
     internal static void Register(Catalog catalog) => Catalogs.TryAdd(catalog, 0);
@@ -69,6 +71,14 @@ public static class RuntimeTelemetry
         foreach (var (type, count) in byType)
         {
             yield return new Measurement<long>(count, new KeyValuePair<string, object?>("grain_type", type));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveMembershipVersion()
+    {
+        foreach (var catalog in Catalogs.Keys)
+        {
+            yield return new Measurement<long>(catalog.MembershipVersion);
         }
     }
 
