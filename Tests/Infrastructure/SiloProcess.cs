@@ -30,6 +30,23 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public string Log => string.Join('\n', _log);
 
+    private static readonly HttpClient MetricsHttp = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>A metric on this silo's /metrics, summed over its series (labelled or not); 0 when it has none.</summary>
+    public async Task<double> MetricAsync(string name)
+    {
+        double sum = 0;
+        foreach (var line in (await MetricsHttp.GetStringAsync($"http://127.0.0.1:{HttpPort}/metrics")).Split('\n'))
+        {
+            if (line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
+            {
+                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
     public static SiloProcess Start(string postgres, string clusterId, string secret, IReadOnlyDictionary<string, string>? env = null)
     {
         var port = FreePort.Next();

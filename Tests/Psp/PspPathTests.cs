@@ -25,16 +25,9 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
     private async Task<double> MetricSumAsync(string name)
     {
         double sum = 0;
-        using var http = new HttpClient();
         foreach (var silo in fincore.Cluster.Silos.Where(s => !s.HasExited))
         {
-            foreach (var line in (await http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/metrics")).Split('\n'))
-            {
-                if (line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
-                {
-                    sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-                }
-            }
+            sum += await silo.MetricAsync(name);
         }
 
         return sum;
