@@ -46,10 +46,12 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
                     }
 
                     // Sealed events are what webhooks carry: tell the tenant's deliverer, when it has an endpoint
-                    // (otherwise every tenant would cost a reminder write each second).
-                    if (hasWebhook)
+                    // (otherwise every tenant would cost a reminder write each second). Not awaited: the kick waits
+                    // for the deliverer's turn, which waits for the tenant's endpoint, and the other tenants' chains
+                    // must not. One kick per tenant at a time; one still waiting has the new events covered.
+                    if (hasWebhook && (!_kicks.TryGetValue(tenant, out var kick) || kick.IsCompleted))
                     {
-                        await UnlessStopping(silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick(), stoppingToken);
+                        _kicks[tenant] = KickAsync(tenant);
                     }
                 }
             }
@@ -61,6 +63,20 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
             {
                 SealFailed(logger, e.Message);
             }
+        }
+    }
+
+    private readonly Dictionary<string, Task> _kicks = [];
+
+    private async Task KickAsync(string tenant)
+    {
+        try
+        {
+            await silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick();
+        }
+        catch (Exception e)
+        {
+            SealFailed(logger, $"webhook kick for {tenant}: {e.Message}");
         }
     }
 

@@ -185,5 +185,12 @@ public sealed class PaymentsMigrations : IMigrationSource
                 END IF;
             END $$;
             """);
+
+        // Where a tenant's webhook starts: the head of its audit chain when the endpoint was set. Only events created
+        // after that are sent, and without it the first walk read the chain from its start, on every retry until the
+        // first delivery succeeded (a tenant with millions of events before it set an endpoint).
+        yield return new Migration("payments/008_webhook_from_seq", """
+            ALTER TABLE tenants ADD COLUMN IF NOT EXISTS webhook_from_seq bigint NOT NULL DEFAULT 0;
+            """);
     }
 }

@@ -66,25 +66,37 @@ internal static class PaymentsSql
         """, tenantId, keyId, at);
 
     public static StorageCommand SetWebhook(string tenantId, string url, string secret) => new("""
-        UPDATE tenants SET webhook_url = $2::text, webhook_secret = $3::text, webhook_since = now() WHERE id = $1::text AND /*guard*/
+        UPDATE tenants SET webhook_url = $2::text, webhook_secret = $3::text, webhook_since = now(),
+            webhook_from_seq = (SELECT coalesce(max(seq), 0) FROM audit_chain WHERE tenant_id = $1::text)
+        WHERE id = $1::text AND /*guard*/
         """, tenantId, url, secret);
 
-    /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c>.</summary>
-    public const string WebhookEvents = """
-        SELECT c.seq, e.event_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
-        FROM audit_chain c JOIN events e ON e.id = c.event_pk JOIN tenants t ON t.id = c.tenant_id
-        WHERE c.tenant_id = $1 AND c.seq > $2 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
+    private const string WebhookColumns = """
+        SELECT c.seq, e.event_id, e.charge_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
+        FROM tenants t JOIN audit_chain c ON c.tenant_id = t.id JOIN events e ON e.id = c.event_pk
+        WHERE t.id = $1 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
           AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered')
-        ORDER BY c.seq LIMIT $3
         """;
+
+    /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c> (and after the
+    /// chain's head when the endpoint was set: the walk never starts at the beginning of a long history).</summary>
+    public const string WebhookEvents = WebhookColumns + " AND c.seq > greatest($2::bigint, t.webhook_from_seq) ORDER BY c.seq LIMIT $3";
+
+    /// <summary>The events held for another attempt, by sequence number.</summary>
+    public const string WebhookEventsBySeq = WebhookColumns + " AND c.seq = ANY($2::bigint[]) ORDER BY c.seq";
+
+    /// <summary>One round's delivery attempts (<see cref="Webhooks.DeliveryLog"/>), written with the webhook grain's state.</summary>
+    public static StorageCommand LogDeliveries(string tenantId, string url, Webhooks.DeliveryLog log) => new("""
+        INSERT INTO webhook_deliveries (tenant_id, event_id, event_type, url, attempt, status_code, delivered, error)
+        SELECT $1::text, u.event_id, u.type, $2::text, u.attempt, u.code, u.delivered, u.error
+        FROM unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::boolean[], $8::text[])
+             AS u(event_id, type, attempt, code, delivered, error)
+        WHERE /*guard*/
+        """, tenantId, url, log.EventIds.ToArray(), log.Types.ToArray(), log.Attempts.ToArray(), log.Codes.ToArray(),
+        log.Delivered.ToArray(), log.Errors.ToArray());
 
     /// <summary>Charges waiting for an operator (the partial index <c>charges_dead_lettered</c>).</summary>
     public const string CountDeadLetters = "SELECT count(*) FROM charges WHERE status = 'dead_lettered'";
-
-    public const string LogDelivery = """
-        INSERT INTO webhook_deliveries (tenant_id, event_id, event_type, url, attempt, status_code, delivered, error)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        """;
 
     /// <summary>Tenants with events waiting for the chain, and whether each has a webhook endpoint.</summary>
     public const string TenantsWithPending = """

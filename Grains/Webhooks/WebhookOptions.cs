@@ -12,6 +12,11 @@ public sealed class WebhookOptions
     /// <summary>Backoff cap. Default 5 minutes.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>An event is retried for this long, then skipped (and logged). Default 24 h.</summary>
+    /// <summary>Deliveries in flight at most per tenant (different charges; a charge's own events go one at a time, in
+    /// order). Default 16: up to ~300 events/s to an endpoint that answers in 50 ms.</summary>
+    public int Concurrency { get; set; } = 16;
+
+    /// <summary>An event is retried for this long after its first failure, then given up on (the delivery log says
+    /// so). Default 24 h.</summary>
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
 }

@@ -142,6 +142,7 @@ public sealed class PspCluster : PaymentsCluster
         ["Psp__AttemptTimeout"] = "00:00:01",
         ["Psp__PendingCheck"] = "00:00:05",
         ["Webhooks__MaxDelay"] = "00:00:05",
+        ["Webhooks__Timeout"] = "00:00:03",
     };
 }
 

@@ -28,8 +28,23 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Event id → (type, charge id), first arrival only.</summary>
     public ConcurrentDictionary<string, (string Type, string ChargeId)> Events { get; } = new();
 
+    /// <summary>Accepted deliveries in the order they arrived (repeats included).</summary>
+    public ConcurrentQueue<(string EventId, string Type, string ChargeId)> Arrivals { get; } = new();
+
+    /// <summary>Each delivery is answered after this long (the receiver's own work).</summary>
+    public TimeSpan Hold { get; set; }
+
+    /// <summary>Accepts connections and never answers (the sender must time out).</summary>
+    public bool Hang { get; set; }
+
+    /// <summary>Answers 500 to a delivery of an event for which this returns true (type, charge id).</summary>
+    public Func<string, string, bool>? Reject { get; set; }
+
     public int BadSignatures;
     public int Received;
+    public int Rejected;
+    public int InFlight;
+    public int MaxInFlight;
 
     public async Task StartAsync()
     {
@@ -42,6 +57,29 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             Interlocked.Increment(ref Received);
+            var inFlight = Interlocked.Increment(ref InFlight);
+            try
+            {
+                int max;
+                while (inFlight > (max = Volatile.Read(ref MaxInFlight)) && Interlocked.CompareExchange(ref MaxInFlight, inFlight, max) != max)
+                {
+                }
+
+                if (Hang)
+                {
+                    await Task.Delay(Timeout.Infinite, http.RequestAborted);
+                }
+
+                if (Hold > TimeSpan.Zero)
+                {
+                    await Task.Delay(Hold, http.RequestAborted);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref InFlight);
+            }
+
             if (!Verify(http.Request.Headers["FinCore-Signature"].ToString(), body))
             {
                 Interlocked.Increment(ref BadSignatures);
@@ -50,8 +88,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
-            Events.TryAdd(root.GetProperty("id").GetString()!, (root.GetProperty("type").GetString()!,
-                root.GetProperty("data").GetProperty("object").GetProperty("id").GetString()!));
+            var (id, type, charge) = (root.GetProperty("id").GetString()!, root.GetProperty("type").GetString()!,
+                root.GetProperty("data").GetProperty("object").GetProperty("id").GetString()!);
+            if (Reject?.Invoke(type, charge) == true)
+            {
+                Interlocked.Increment(ref Rejected);
+                return Results.StatusCode(500);
+            }
+
+            Arrivals.Enqueue((id, type, charge));
+            Events.TryAdd(id, (type, charge));
             return Results.Ok();
         });
         await app.StartAsync();
