@@ -78,9 +78,14 @@ internal static class PaymentsSql
           AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered')
         """;
 
-    /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c> (and after the
-    /// chain's head when the endpoint was set: the walk never starts at the beginning of a long history).</summary>
-    public const string WebhookEvents = WebhookColumns + " AND c.seq > greatest($2::bigint, t.webhook_from_seq) ORDER BY c.seq LIMIT $3";
+    /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c>. The bound is a value,
+    /// not an expression over the tenant's row: with one PostgreSQL knows how few entries follow it and walks the chain
+    /// in order (0.6 ms); with <c>greatest($2, t.webhook_from_seq)</c> it guessed a third of the chain and read every
+    /// event (11 ms at 14,000 events).</summary>
+    public const string WebhookEvents = WebhookColumns + " AND c.seq > $2::bigint ORDER BY c.seq LIMIT $3";
+
+    /// <summary>The head of the tenant's chain when its endpoint was set: its webhook never walks the entries before.</summary>
+    public const string WebhookFromSeq = "SELECT webhook_from_seq FROM tenants WHERE id = $1";
 
     /// <summary>The events held for another attempt, by sequence number.</summary>
     public const string WebhookEventsBySeq = WebhookColumns + " AND c.seq = ANY($2::bigint[]) ORDER BY c.seq";

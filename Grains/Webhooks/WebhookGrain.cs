@@ -97,7 +97,10 @@ public sealed class WebhookGrain(Database database, IHttpClientFactory httpClien
         var fresh = s.Held.Count < MaxHeld;
         if (fresh)
         {
-            await ReadAsync(events, PaymentsSql.WebhookEvents, tenant, s.Cursor, Batch);
+            await using var from = database.DataSource.CreateCommand(PaymentsSql.WebhookFromSeq);
+            from.Parameters.AddWithValue(tenant);
+            var start = Math.Max(s.Cursor, await from.ExecuteScalarAsync() is long f ? f : 0);
+            await ReadAsync(events, PaymentsSql.WebhookEvents, tenant, start, Batch);
         }
 
         if (events.Count == 0)

@@ -41,9 +41,14 @@ public sealed class WebhookTests(PspCluster fincore)
         Assert.All(deliveries, d => Assert.Equal(receiver.Url, d.GetProperty("url").GetString()));
     }
 
-    private async Task<(string Key, WebhookReceiver Receiver)> TenantWithEndpointAsync()
+    private async Task<(string Key, WebhookReceiver Receiver)> TenantWithEndpointAsync(Func<string, Task>? before = null)
     {
         var (_, key) = await fincore.CreateTenantAsync();
+        if (before is not null)
+        {
+            await before(key);
+        }
+
         var receiver = new WebhookReceiver(FreePort.Next());
         await receiver.StartAsync();
         var hook = await fincore.Http.SendAsync(HttpMethod.Put, "/v1/tenant/webhook", key, $$"""{"url":"{{receiver.Url}}"}""");
@@ -56,9 +61,20 @@ public sealed class WebhookTests(PspCluster fincore)
         (await fincore.Http.PostAsync("/v1/charges", key, Api.Charge(customer: null, amount: amount))).Json.GetProperty("id").GetString()!;
 
     [Fact]
-    public async Task A_slow_endpoint_gets_several_charges_events_at_once_and_each_charges_events_in_order()
+    public async Task A_slow_endpoint_gets_several_charges_events_at_once_and_each_charges_events_in_order_and_none_from_before_it_was_set()
     {
-        var (key, receiver) = await TenantWithEndpointAsync();
+        var earlier = new List<string>();
+        var (key, receiver) = await TenantWithEndpointAsync(async k =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                earlier.Add(await ChargeAsync(k, 50 + i));
+            }
+
+            await Poll.UntilAsync(async () => (await fincore.Http.GetAsync($"/v1/charges/{earlier[^1]}/events", k)).Json.GetProperty("data").GetArrayLength() >= 3,
+                TimeSpan.FromSeconds(30), "the earlier charges to settle");
+            await Task.Delay(TimeSpan.FromSeconds(2)); // and their events to be sealed into the chain
+        });
         await using var _ = receiver;
         receiver.Hold = TimeSpan.FromMilliseconds(300);
         var charges = new List<string>();
@@ -72,6 +88,7 @@ public sealed class WebhookTests(PspCluster fincore)
 
         // One at a time, 24 deliveries of 300 ms would take 7 s; side by side they overlap.
         Assert.True(receiver.MaxInFlight > 1, $"deliveries in flight at once: {receiver.MaxInFlight}");
+        Assert.DoesNotContain(receiver.Arrivals, a => earlier.Contains(a.ChargeId));
         var order = receiver.Arrivals.ToList();
         foreach (var id in charges)
         {
