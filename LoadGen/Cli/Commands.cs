@@ -29,6 +29,8 @@ internal static class Commands
     private static readonly Option<string[]> ThresholdOption = new("--threshold") { Description = "Pass/fail rule, repeatable: p95<200ms, errors<0.1%, dropped<0.1%, rps>=900, completion_p99<1s", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<bool> AbortOnFail = new("--abort-on-fail") { Description = "Stop the run as soon as a threshold fails (after --abort-grace)" };
     private static readonly Option<string> AbortGrace = new("--abort-grace") { Description = "Measured time before --abort-on-fail may stop the run", DefaultValueFactory = _ => "5s" };
+    private static readonly Option<string?> WebhookSinkOption = new("--webhook-sink") { Description = "Serve every tenant's webhook on this address (e.g. 127.0.0.1, reachable from the silos) and report delivery lag", Arity = ArgumentArity.ZeroOrOne };
+    private static readonly Option<string> WebhookLatency = new("--webhook-latency") { Description = "The webhook sink answers each delivery after this long, e.g. 50ms", DefaultValueFactory = _ => "0ms" };
     private static readonly Option<bool> TrackCompletion = new("--track-completion") { Description = "Follow each 202 to its terminal status and report 202 → terminal latency" };
     private static readonly Option<string> PollInterval = new("--poll-interval") { Description = "How often --track-completion reads a pending charge", DefaultValueFactory = _ => "1s" };
     private static readonly Option<string> CompletionTimeout = new("--completion-timeout") { Description = "How long after the last arrival to wait for charges to become terminal", DefaultValueFactory = _ => "60s" };
@@ -79,7 +81,7 @@ internal static class Commands
     private static Option[] Common() =>
     [
         Target, ApiKey, AdminToken, Tenants, Out, MixOption, Connections, Concurrency, Http2, Warmup, ThresholdOption,
-        TrackCompletion, PollInterval, CompletionTimeout, Timeout, DropAfter, PingPath, Quiet, RecordAccepted,
+        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, Timeout, DropAfter, PingPath, Quiet, RecordAccepted,
     ];
 
     private static async Task<int> Execute(ParseResult parse, bool stress)
@@ -264,6 +266,8 @@ internal static class Commands
             TrackCompletion = p.GetValue(TrackCompletion),
             PollInterval = PositiveDuration(p.GetValue(PollInterval)!, "--poll-interval"),
             CompletionTimeout = Durations.Parse(p.GetValue(CompletionTimeout)!),
+            WebhookSink = p.GetResult(WebhookSinkOption) is null ? null : p.GetValue(WebhookSinkOption) ?? "127.0.0.1",
+            WebhookLatency = Durations.Parse(p.GetValue(WebhookLatency)!),
             RequestTimeout = PositiveDuration(p.GetValue(Timeout)!, "--timeout"),
             DropAfter = PositiveDuration(p.GetValue(DropAfter)!, "--drop-after"),
             PingPath = p.GetValue(PingPath)!,

@@ -37,6 +37,22 @@ internal static class Runner
 
         using (api)
         {
+            await using var sink = settings.WebhookSink is { } sinkHost ? await WebhookSink.StartAsync(sinkHost, settings.WebhookLatency, hardStop.Token).ConfigureAwait(false) : null;
+            if (sink is not null)
+            {
+                try
+                {
+                    await sink.SubscribeAsync(settings.Target, api.Tenants, hardStop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is SetupException or HttpRequestException or TaskCanceledException)
+                {
+                    Console.Error.WriteLine($"loadgen: cannot set the tenants' webhooks: {e.Message}");
+                    return UsageError;
+                }
+
+                Log($"webhooks of {api.Tenants.Count} tenants → {sink.BaseUrl}/hook/<tenant> (answers after {settings.WebhookLatency.TotalMilliseconds:0} ms)");
+            }
+
             var engine = new LoadEngine(settings, api, Log, phaseGate);
             var interrupts = 0;
             void Interrupt(string what)
@@ -81,8 +97,17 @@ internal static class Runner
                 return Failed;
             }
 
+            WebhookFigures? webhooks = null;
+            if (sink is not null)
+            {
+                // Deliveries trail the charges: wait until they stop arriving (or the completion timeout).
+                var settling = System.Diagnostics.Stopwatch.StartNew();
+                await sink.SettleAsync(TimeSpan.FromSeconds(5), settings.CompletionTimeout, hardStop.Token).ConfigureAwait(false);
+                webhooks = new WebhookFigures(sink.Received, sink.Unique, sink.Duplicates, sink.BadSignatures, settling.Elapsed.TotalSeconds, ReportBuilder.PercentilesOf(sink.Lag));
+            }
+
             var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - timeline.StartCpu;
-            var report = ReportBuilder.Build(settings, engine, timeline, startedAt, cpu, breaking?.Invoke(engine));
+            var report = ReportBuilder.Build(settings, engine, timeline, startedAt, cpu, breaking?.Invoke(engine)) with { Webhooks = webhooks };
             var files = ReportWriter.WriteAll(report, settings.OutDir);
             ConsoleSummary.Print(report, files);
             return report.Passed ? Passed : Failed;

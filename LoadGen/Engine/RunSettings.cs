@@ -45,6 +45,12 @@ public sealed record RunSettings
 
     public TimeSpan CompletionTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Serve the tenants' webhooks in LoadGen (on this address) and report their delivery lag; null: off.</summary>
+    public string? WebhookSink { get; init; }
+
+    /// <summary>The sink answers each delivery after this long (a receiver's own work).</summary>
+    public TimeSpan WebhookLatency { get; init; }
+
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A request not sent this long after its intended time is dropped (and counted), bounding the backlog.</summary>

@@ -28,6 +28,12 @@ internal static class ConsoleSummary
             Row("tracking requests: list pages / reads by id", $"{c.Requests.List} / {c.Requests.Get}");
         }
 
+        if (r.Webhooks is { } w)
+        {
+            Row("webhooks: deliveries / events / duplicates / bad signatures", $"{w.Received} / {w.Events} / {w.Duplicates} / {w.BadSignatures}");
+            Row("webhook lag (arrival − created_at) p50 / p99 / max", Ms(w.Lag.P50, w.Lag.P99, w.Lag.Max) + $" (settled {w.SettleS:0.#} s after the run)");
+        }
+
         Row("status codes", string.Join(", ", r.StatusCodes.Select(kv => $"{kv.Key}: {kv.Value}")));
         Row("generator CPU avg / peak (of " + r.Generator.Cores + " cores)", $"{r.Generator.CpuAvgPct:0.#}% / {r.Generator.CpuMaxPct:0.#}%");
         Row("generator CPU per request", $"{r.Generator.CpuUsPerRequest:0.#} µs");

@@ -33,6 +33,8 @@ public sealed record RunReport
 
     public Completion? Completion { get; init; }
 
+    public WebhookFigures? Webhooks { get; init; }
+
     public required IReadOnlyDictionary<string, long> StatusCodes { get; init; }
 
     public required Generator Generator { get; init; }
@@ -63,6 +65,10 @@ public sealed record Percentiles(long Count, double Min, double Mean, double P50
 public sealed record Completion(long Accepted, long Terminal, long Incomplete, IReadOnlyDictionary<string, long> FinalStatuses, Percentiles Latency, TrackingRequests Requests);
 
 public sealed record TrackingRequests(long List, long Get);
+
+/// <summary>What the webhook sink (<c>--webhook-sink</c>) received: deliveries, distinct events, repeats, bad
+/// signatures, the seconds it waited after the run for deliveries to stop, and each event's lag (arrival − created_at).</summary>
+public sealed record WebhookFigures(long Received, long Events, long Duplicates, long BadSignatures, double SettleS, Percentiles Lag);
 
 /// <summary>The generator's own load, so a saturated generator is never mistaken for a saturated server.</summary>
 public sealed record Generator(int Cores, double CpuAvgPct, double CpuMaxPct, double CpuUsPerRequest, double PeakWorkingSetMb, double PeakBacklog);

@@ -185,4 +185,23 @@ public sealed class WebhookTests(PspCluster fincore)
         Assert.True(hanging.Received > 0, "the hanging endpoint was tried");
         Assert.Empty(hanging.Events);
     }
+
+    [Fact]
+    public async Task LoadGen_serves_its_tenants_webhooks_and_reports_every_event_once_with_its_lag()
+    {
+        using var run = await LoadGenProcess.RunAsync("run", "--target", fincore.Http.BaseAddress!.ToString().TrimEnd('/'),
+            "--admin-token", PaymentsCluster.AdminToken, "--tenants", "2", "--mix", "create=1", "--rate", "40", "--duration", "4s",
+            "--webhook-sink", "--webhook-latency", "20ms", "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+
+        // Each charge settles (the sandbox answers every one) and its charge.processing and final event reach the sink.
+        var accepted = run.Report.GetProperty("status_codes").GetProperty("202").GetInt64();
+        var webhooks = run.Report.GetProperty("webhooks");
+        Assert.True(accepted > 100, $"{accepted} acknowledged");
+        Assert.Equal(2 * accepted, webhooks.GetProperty("events").GetInt64());
+        Assert.Equal(0, webhooks.GetProperty("bad_signatures").GetInt64());
+        Assert.Equal(webhooks.GetProperty("events").GetInt64(), webhooks.GetProperty("lag").GetProperty("count").GetInt64());
+        Assert.InRange(webhooks.GetProperty("lag").GetProperty("p50").GetDouble(), 20, 60_000);
+        Assert.Contains("webhook lag", run.Stdout);
+    }
 }
