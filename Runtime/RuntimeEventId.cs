@@ -23,6 +23,7 @@ public enum RuntimeEventId
     DeactivationFailed = 4001,
     InconsistentState = 4002,
     IdleCollected = 4003,
+    HandoverTimedOut = 4004,
 
     ReminderFailed = 5000,
     ReminderPollFailed = 5001,

@@ -66,16 +66,20 @@ internal sealed class Catalog(SiloRuntime runtime, GrainClassRegistry classes) :
     public void Remove(ActivationData activation) =>
         _activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation));
 
-    /// <summary>Deactivates what the ring now places elsewhere.</summary>
-    public void OnOwnershipChanged(Func<GrainId, bool> ownedHere)
+    /// <summary>Deactivates what the ring now places elsewhere; completes when those activations are gone.</summary>
+    public Task OnOwnershipChanged(Func<GrainId, bool> ownedHere)
     {
+        List<Task>? leaving = null;
         foreach (var a in All)
         {
             if (!ownedHere(a.GrainId))
             {
                 a.RequestDeactivation(DeactivationReason.OwnershipChanged);
+                (leaving ??= []).Add(a.Deactivated);
             }
         }
+
+        return leaving is null ? Task.CompletedTask : Task.WhenAll(leaving);
     }
 
     public async Task DeactivateAllAsync(DeactivationReason reason)

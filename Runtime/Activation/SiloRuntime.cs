@@ -18,6 +18,10 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
     private RemoteCaller? _remote;
     private SiloMembership? _membership;
 
+    /// <summary>The last membership view every other live silo had handed over (seen, and deactivated what its ring
+    /// places elsewhere). A silo starts with the view it joined in, in which it owns nothing.</summary>
+    private MembershipView _settled = MembershipView.Empty;
+
     public SiloRuntime(GrainInterfaceRegistry interfaces, ActivationOptions activationOptions, RuntimeLog log)
     {
         Interfaces = interfaces;
@@ -61,10 +65,85 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
     {
         if (OwnsLocally(grainId))
         {
-            return WithDeadline(Catalog.GetOrCreate(grainId).InvokeAsync(method, args), grainId, method);
+            return WithDeadline(InvokeLocalAsync(grainId, method, args), grainId, method);
         }
 
-        return Remote.InvokeAsync(grainId, method, args, () => WithDeadline(Catalog.GetOrCreate(grainId).InvokeAsync(method, args), grainId, method));
+        return Remote.InvokeAsync(grainId, method, args, () => WithDeadline(InvokeLocalAsync(grainId, method, args), grainId, method));
+    }
+
+    private ValueTask<object?> InvokeLocalAsync(GrainId grainId, MethodDescriptor method, object?[] args)
+    {
+        if (Catalog.TryGet(grainId, out var existing))
+        {
+            return existing.InvokeAsync(method, args);
+        }
+
+        var handover = AwaitHandoverAsync(grainId);
+        return handover.IsCompletedSuccessfully ? Catalog.GetOrCreate(grainId).InvokeAsync(method, args) : AfterHandover(handover, grainId, method, args);
+
+        async ValueTask<object?> AfterHandover(ValueTask handover, GrainId grainId, MethodDescriptor method, object?[] args)
+        {
+            await handover;
+            return await Catalog.GetOrCreate(grainId).InvokeAsync(method, args);
+        }
+    }
+
+    public void StartSettled(MembershipView view) => _settled = view;
+
+    /// <summary>Completes when this silo may start an activation of <paramref name="grain"/>: at once when the ring
+    /// placed it here before the latest membership change too (or there has been none since every silo handed over);
+    /// otherwise once every other live silo has handed the change over, so none still acting on the old ring (its view
+    /// a refresh behind) serves the grain from state this activation would not see, or fires its reminders. Bounded by
+    /// <see cref="MembershipOptions.HandoverTimeout"/>.</summary>
+    private ValueTask AwaitHandoverAsync(GrainId grain)
+    {
+        var view = Membership.View;
+        if (IsSettled(view) is null)
+        {
+            _settled = view;
+            return ValueTask.CompletedTask;
+        }
+
+        return _settled.Ring.Owner(grain)?.SiloId == LocalSiloId ? ValueTask.CompletedTask : new ValueTask(WaitForHandoverAsync(grain));
+    }
+
+    private async Task WaitForHandoverAsync(GrainId grain)
+    {
+        var deadline = Environment.TickCount64 + (long)Membership.Options.HandoverTimeout.TotalMilliseconds;
+        while (true)
+        {
+            Membership.RequestRefresh();
+            await Task.Delay(25);
+            var view = Membership.View;
+            var waitingFor = IsSettled(view);
+            if (waitingFor is null)
+            {
+                _settled = view;
+                return;
+            }
+
+            if (Environment.TickCount64 > deadline)
+            {
+                Log.HandoverTimedOut(grain, view.Version, waitingFor);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Null when every other Active or ShuttingDown silo has handed over <paramref name="view"/>'s version;
+    /// otherwise the ids of those that have not.</summary>
+    private string? IsSettled(MembershipView view)
+    {
+        List<string>? behind = null;
+        foreach (var s in view.Silos)
+        {
+            if (s.SiloId != LocalSiloId && s.Status is SiloStatus.Active or SiloStatus.ShuttingDown && s.SeenVersion < view.Version)
+            {
+                (behind ??= []).Add(s.SiloId);
+            }
+        }
+
+        return behind is null ? null : string.Join(", ", behind);
     }
 
     /// <summary>
@@ -99,7 +178,13 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
             return false;
         }
 
-        return await Catalog.GetOrCreate(grain, grainIsNew).InvokeReminderAsync(name, status);
+        if (!Catalog.TryGet(grain, out var existing))
+        {
+            await AwaitHandoverAsync(grain);
+            existing = Catalog.GetOrCreate(grain, grainIsNew);
+        }
+
+        return await existing.InvokeReminderAsync(name, status);
     }
 
     public async ValueTask<PooledBufferWriter> DispatchAsync(WireRequest request)
@@ -128,7 +213,7 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
 
             var args = WireCodec.ReadArgs(request.Args, method);
             using var span = RuntimeTelemetry.StartIncomingCall(request.Grain.Type, method.Name, request.TraceParent);
-            var result = await Catalog.GetOrCreate(request.Grain).InvokeAsync(method, args);
+            var result = await InvokeLocalAsync(request.Grain, method, args);
             using var payload = new PooledBufferWriter(256);
             WireCodec.WriteResult(payload, method.ResultType, result);
             WireResponse.Write(response, request.Id, ResponseStatus.Ok, Membership.View.Version, payload.WrittenSpan);

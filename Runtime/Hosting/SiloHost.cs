@@ -108,7 +108,9 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
 
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
-        // The silo port listens now (the web host started before this runs): take a share of the ring.
+        // The silo port listens now (the web host started before this runs): take a share of the ring. Until every
+        // other silo has handed that change over, the grains that come here with it wait to be activated.
+        _runtime.StartSettled(_runtime.Membership.View);
         await _runtime.Membership.SetStatusAsync(SiloStatus.Active, cancellationToken);
         _runtime.Membership.StartLoop();
         _runtime.Catalog.StartCollector();
@@ -153,11 +155,29 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
     private void OnViewChanged(MembershipView view)
     {
         _connections.Prune(view);
-        _runtime.Catalog.OnOwnershipChanged(_runtime.OwnsLocally);
+        var leaving = _runtime.Catalog.OnOwnershipChanged(_runtime.OwnsLocally);
         if (_stopping == 0)
         {
             _runtime.Reminders.OnOwnershipChanged();
         }
+
+        _ = HandOverAsync(leaving, view.Version);
+    }
+
+    /// <summary>Once the activations this view places elsewhere are gone, says so with the next heartbeat: their new
+    /// owners activate them only then.</summary>
+    private async Task HandOverAsync(Task leaving, long version)
+    {
+        try
+        {
+            await leaving;
+        }
+        catch (Exception)
+        {
+            // A failed deactivation still ended the activation.
+        }
+
+        _runtime.Membership.MarkHandedOver(version);
     }
 
     private void OnDeclaredDead()

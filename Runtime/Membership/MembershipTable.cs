@@ -9,7 +9,7 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
 {
     private const string ReadSql = """
         SELECT v.version, s.silo_id, s.address, s.port, s.http_url, s.status, s.started_at, s.heartbeat_at,
-               (extract(epoch FROM now() - s.heartbeat_at) * 1000)::bigint
+               (extract(epoch FROM now() - s.heartbeat_at) * 1000)::bigint, s.seen_version
         FROM fc_membership_version v LEFT JOIN fc_silos s ON s.cluster_id = v.cluster_id
         WHERE v.cluster_id = $1
         """;
@@ -33,7 +33,7 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
 
             silos.Add(new SiloInfo(r.GetString(1), r.GetString(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4),
                 (SiloStatus)r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7),
-                TimeSpan.FromMilliseconds(r.GetInt64(8))));
+                TimeSpan.FromMilliseconds(r.GetInt64(8)), r.GetInt64(9)));
         }
 
         silos.Sort((a, b) => string.CompareOrdinal(a.SiloId, b.SiloId));
@@ -59,15 +59,18 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
         TryChangeAsync(expectedVersion, "UPDATE fc_silos SET status = $3 WHERE cluster_id = $1 AND silo_id = $2",
             ct, siloId, (short)status);
 
-    /// <summary>Writes the heartbeat; returns the silo's status as stored (null when its row is gone).</summary>
-    public async Task<SiloStatus?> HeartbeatAsync(string siloId, CancellationToken ct)
+    /// <summary>Writes the heartbeat and the version the silo has handed over; returns the silo's status as stored
+    /// (null when its row is gone).</summary>
+    public async Task<SiloStatus?> HeartbeatAsync(string siloId, long seenVersion, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
-            UPDATE fc_silos SET heartbeat_at = CASE WHEN status = 4 THEN heartbeat_at ELSE now() END
+            UPDATE fc_silos SET heartbeat_at = CASE WHEN status = 4 THEN heartbeat_at ELSE now() END,
+                                seen_version = greatest(seen_version, $3)
             WHERE cluster_id = $1 AND silo_id = $2 RETURNING status
             """);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clusterId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = siloId });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = seenVersion });
         var status = await cmd.ExecuteScalarAsync(ct);
         return status is short s ? (SiloStatus)s : null;
     }

@@ -2,7 +2,8 @@ namespace FinCore.Runtime.Membership;
 
 /// <summary>One row of the membership table as a node saw it. <see cref="SiloId"/> is unique per silo process
 /// incarnation (address, port and start generation); <see cref="HeartbeatAge"/> is the age of the last heartbeat
-/// by the database clock when the row was read.</summary>
+/// by the database clock when the row was read. <see cref="SeenVersion"/>: the latest membership version the silo has
+/// handed over (seen, and deactivated what that version's ring places elsewhere).</summary>
 public sealed record SiloInfo(
     string SiloId,
     string Address,
@@ -11,4 +12,5 @@ public sealed record SiloInfo(
     SiloStatus Status,
     DateTimeOffset StartedAt,
     DateTimeOffset HeartbeatAt,
-    TimeSpan HeartbeatAge);
+    TimeSpan HeartbeatAge,
+    long SeenVersion = 0);

@@ -13,12 +13,31 @@ internal sealed class SiloMembership(
     ILogger logger) : MembershipOracle(table, options.HeartbeatInterval, logger)
 {
     private int _dead;
+    private long _handedOver;
 
     public SiloInfo Self => self;
+
+    public MembershipOptions Options => options;
 
     public SiloStatus Status { get; private set; } = SiloStatus.Joining;
 
     public bool IsDeclaredDead => Volatile.Read(ref _dead) != 0;
+
+    /// <summary>The latest membership version this silo has handed over: it has seen it and deactivated every
+    /// activation that version's ring places elsewhere. Written with each heartbeat.</summary>
+    public long HandedOver => Interlocked.Read(ref _handedOver);
+
+    /// <summary>Records <paramref name="version"/> as handed over and heartbeats at once, so the silos waiting for
+    /// it to let go of its grains hear of it without waiting a heartbeat interval.</summary>
+    public void MarkHandedOver(long version)
+    {
+        long current;
+        while (version > (current = Interlocked.Read(ref _handedOver)) && Interlocked.CompareExchange(ref _handedOver, version, current) != current)
+        {
+        }
+
+        RequestRefresh();
+    }
 
     public async Task JoinAsync(CancellationToken ct)
     {
@@ -68,7 +87,7 @@ internal sealed class SiloMembership(
 
     protected override async Task TickAsync(CancellationToken ct)
     {
-        var stored = await Table.HeartbeatAsync(self.SiloId, ct);
+        var stored = await Table.HeartbeatAsync(self.SiloId, HandedOver, ct);
         if (stored is null or SiloStatus.Dead)
         {
             if (Interlocked.Exchange(ref _dead, 1) == 0)

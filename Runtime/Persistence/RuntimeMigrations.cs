@@ -76,5 +76,12 @@ internal sealed class RuntimeMigrations : IMigrationSource
         yield return new Migration("runtime/005_no_statistics_for_state_data", """
             ALTER TABLE fc_grain_state ALTER COLUMN data SET STATISTICS 0, ALTER COLUMN write_id SET STATISTICS 0;
             """);
+
+        // The membership version each silo has handed over: it has seen that version and deactivated every activation
+        // the ring no longer places on it. A silo activates a grain that came to it with a ring change only once every
+        // other live silo has handed that change over, so no silo still acting on the old ring serves it meanwhile.
+        yield return new Migration("runtime/006_handed_over_version", """
+            ALTER TABLE fc_silos ADD COLUMN IF NOT EXISTS seen_version bigint NOT NULL DEFAULT 0;
+            """);
     }
 }
