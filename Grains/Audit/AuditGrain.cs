@@ -9,7 +9,8 @@ namespace FinCore.Grains.Audit;
 /// duplicate, and an event can be in the chain only once (unique).</summary>
 public sealed class AuditGrain(Database database, [PersistentState("audit")] ITransactionalState<AuditState> state) : Grain, IAuditGrain
 {
-    private const int BatchSize = 500;
+    /// <summary>Events sealed at most per call: a call that sealed fewer found the tenant's queue empty after them.</summary>
+    public const int BatchSize = 500;
 
     public async Task<int> Seal()
     {

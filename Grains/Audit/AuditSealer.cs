@@ -12,6 +12,9 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Tenants sealed at once on a silo.</summary>
+    private const int Concurrency = 16;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);
@@ -34,14 +37,19 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
                     }
                 }
 
-                foreach (var (tenant, hasWebhook) in tenants.Where(t => silo.OwnsLocally<IAuditGrain>(t.Id)))
+                // Tenants are sealed side by side: one at a time, a pass took a query and a commit per tenant in
+                // turn, so with many active tenants it outgrew the interval and every chain (and webhook) fell behind.
+                // Side by side, the seals of many tenants share the storage's group commits.
+                var owned = tenants.Where(t => silo.OwnsLocally<IAuditGrain>(t.Id)).ToList();
+                await Parallel.ForEachAsync(owned, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = stoppingToken }, async (t, ct) =>
                 {
                     if (silo.Status != Runtime.Membership.SiloStatus.Active)
                     {
-                        break; // leaving: the next owner seals
+                        return; // leaving: the next owner seals
                     }
 
-                    while (await UnlessStopping(silo.GrainFactory.GetGrain<IAuditGrain>(tenant).Seal(), stoppingToken) > 0)
+                    // A seal that found fewer than a batch emptied the tenant's queue as it stood.
+                    while (await UnlessStopping(silo.GrainFactory.GetGrain<IAuditGrain>(t.Id).Seal(), ct) >= AuditGrain.BatchSize)
                     {
                     }
 
@@ -49,11 +57,11 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
                     // (otherwise every tenant would cost a reminder write each second). Not awaited: the kick waits
                     // for the deliverer's turn, which waits for the tenant's endpoint, and the other tenants' chains
                     // must not. One kick per tenant at a time; one still waiting has the new events covered.
-                    if (hasWebhook && (!_kicks.TryGetValue(tenant, out var kick) || kick.IsCompleted))
+                    if (t.HasWebhook && (!_kicks.TryGetValue(t.Id, out var kick) || kick.IsCompleted))
                     {
-                        _kicks[tenant] = KickAsync(tenant);
+                        _kicks[t.Id] = KickAsync(t.Id);
                     }
-                }
+                });
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -66,7 +74,7 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
         }
     }
 
-    private readonly Dictionary<string, Task> _kicks = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _kicks = new();
 
     private async Task KickAsync(string tenant)
     {
