@@ -165,20 +165,25 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
     }
 
     /// <summary>Once the activations this view places elsewhere are gone, says so with the next heartbeat: their new
-    /// owners activate them only then.</summary>
+    /// owners activate them only then. Their deactivation was requested at once, so none starts another turn here; the
+    /// turns still running get <see cref="HandoverTurnWait"/> to end. No longer: a turn can be waiting on a call to a
+    /// grain that moved too, whose new owner is waiting for this hand-over (a charge calling its tenant while its silo
+    /// drains), and a wait for every turn held such calls up to the hand-over timeout.</summary>
     private async Task HandOverAsync(Task leaving, long version)
     {
         try
         {
-            await leaving;
+            await leaving.WaitAsync(HandoverTurnWait);
         }
         catch (Exception)
         {
-            // A failed deactivation still ended the activation.
+            // Still running after the wait, or a failed deactivation (which still ended the activation).
         }
 
         _runtime.Membership.MarkHandedOver(version);
     }
+
+    private static readonly TimeSpan HandoverTurnWait = TimeSpan.FromMilliseconds(500);
 
     private void OnDeclaredDead()
     {
