@@ -72,96 +72,117 @@ public sealed class OpsUpTests
         using var up = Process.Start(psi)!;
         var stdout = up.StandardOutput.ReadToEndAsync();
         var stderr = up.StandardError.ReadToEndAsync();
-        var runJson = Path.Combine(state, "run.json");
-        await Poll.UntilAsync(() => File.Exists(runJson) || up.HasExited, TimeSpan.FromSeconds(120), "ops/up to write run.json");
-        if (up.HasExited)
+        try
         {
-            Assert.Fail($"ops/up exited early: {await stdout}\n{await stderr}");
-        }
+            var runJson = Path.Combine(state, "run.json");
+            await Poll.UntilAsync(() => File.Exists(runJson) || up.HasExited, TimeSpan.FromSeconds(120), "ops/up to write run.json");
+            if (up.HasExited)
+            {
+                Assert.Fail($"ops/up exited early: {await stdout}\n{await stderr}");
+            }
 
-        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(runJson));
-        var root = doc.RootElement;
-        Assert.StartsWith("fc_admin_", root.GetProperty("admin_token").GetString());
-        var silos = root.GetProperty("silos").EnumerateArray().ToList();
-        Assert.Equal(2, silos.Count);
-        using var http = new HttpClient();
-        foreach (var silo in silos)
+            using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(runJson));
+            var root = doc.RootElement;
+            Assert.StartsWith("fc_admin_", root.GetProperty("admin_token").GetString());
+            var silos = root.GetProperty("silos").EnumerateArray().ToList();
+            Assert.Equal(2, silos.Count);
+            using var http = new HttpClient();
+            foreach (var silo in silos)
+            {
+                var ready = await http.GetAsync(silo.GetProperty("http").GetString() + "/health/ready");
+                Assert.True(ready.IsSuccessStatusCode);
+                Assert.Contains(silo.GetProperty("id").GetString()!, await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            // The gateway answers and the demo tenant's key works.
+            var gateway = root.GetProperty("gateway_url").GetString()!;
+            using (var me = new HttpRequestMessage(HttpMethod.Get, gateway + "/v1/tenant"))
+            {
+                me.Headers.TryAddWithoutValidation("Authorization", "Bearer " + root.GetProperty("demo_api_key").GetString());
+                using var tenant = await http.SendAsync(me);
+                Assert.True(tenant.IsSuccessStatusCode, await tenant.Content.ReadAsStringAsync());
+            }
+
+            // The PSP sandbox answers, and a charge made through the gateway gets captured.
+            var psp = root.GetProperty("psp_url").GetString()!;
+            Assert.True((await http.GetAsync(psp + "/health/live")).IsSuccessStatusCode);
+
+            // Operators grow and shrink the cluster with ops/silo — the first time under LoadGen traffic, which must see no failure.
+            Task<LoadGenProcess.Result>? load = null;
+            var loadOut = Path.Combine(state, "loadgen");
+            if (underLoad)
+            {
+                load = LoadGenProcess.RunAsync("run", "--target", gateway, "--admin-token", root.GetProperty("admin_token").GetString()!, "--tenants", "2",
+                    "--rate", "100", "--duration", "35s", "--mix", "create=60,get=40", "--connections", "16", "--quiet", "--out", loadOut,
+                    "--track-completion", "--threshold", "errors<=0%", "--threshold", "dropped<=0%", "--threshold", "incomplete<=0%");
+                await Poll.UntilAsync(async () => (await http.GetStringAsync(gateway + "/metrics")).Contains("route=\"/v1/charges\"", StringComparison.Ordinal),
+                    TimeSpan.FromSeconds(30), "LoadGen traffic to arrive");
+            }
+
+            var added = await Shell.RunAsync(Repo.Ops("silo"), "add", "--state-dir", state);
+            Assert.Contains("is Active", added, StringComparison.Ordinal);
+            var listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
+            Assert.Equal(3, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
+            if (underLoad)
+            {
+                // The new silo owns part of the ring: new charges activate there too (every active silo hosts activations).
+                await Poll.UntilAsync(async () => (await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state)).Split('\n')
+                    .Count(l => l.Contains("\tactive\t", StringComparison.Ordinal) && !l.Contains("activations=0\t", StringComparison.Ordinal) && !l.Contains("activations=-", StringComparison.Ordinal)) == 3,
+                    TimeSpan.FromSeconds(30), "the added silo to host activations");
+            }
+
+            Assert.Contains("drained", await Shell.RunAsync(Repo.Ops("silo"), "drain", "silo-2", "--state-dir", state), StringComparison.Ordinal);
+            listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
+            Assert.Equal(2, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
+            if (load is not null)
+            {
+                using var run = await load;
+                var totals = run.Report.GetProperty("totals");
+                Assert.True(run.ExitCode == 0, $"LoadGen saw failures while a silo was added and drained: {totals}\n{run.Report.GetProperty("status_codes")}\n{run.Stderr}");
+                Assert.True(totals.GetProperty("completed").GetInt64() >= 3000);
+                Assert.Equal(0, totals.GetProperty("errors").GetInt64());
+
+                // Every charge acknowledged meanwhile settled, and LoadGen saw it by listing (a page per ~100 charges), not
+                // by reading each: the real list API places charges by their created_at.
+                var completion = run.Report.GetProperty("completion");
+                var accepted = completion.GetProperty("accepted").GetInt64();
+                Assert.Equal(accepted, completion.GetProperty("terminal").GetInt64());
+                Assert.True(completion.GetProperty("requests").GetProperty("get").GetInt64() < accepted / 3, $"tracking read by id: {completion}");
+            }
+
+            var pids = silos.Select(s => s.GetProperty("pid").GetInt32()).ToArray();
+            var postgres = root.GetProperty("postgres").GetString()!;
+
+            await Shell.RunAsync("kill", "-TERM", up.Id.ToString());
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            await up.WaitForExitAsync(cts.Token);
+            Assert.Contains("stopped", await stdout, StringComparison.Ordinal);
+            foreach (var pid in pids)
+            {
+                Assert.True(HasExited(pid), $"silo pid {pid} still runs after ops/up stopped");
+            }
+
+            Assert.False(File.Exists(Path.Combine(state, "pg", "data", "postmaster.pid")), "PostgreSQL still runs after ops/up stopped");
+            return (postgres, pids);
+        }
+        finally
         {
-            var ready = await http.GetAsync(silo.GetProperty("http").GetString() + "/health/ready");
-            Assert.True(ready.IsSuccessStatusCode);
-            Assert.Contains(silo.GetProperty("id").GetString()!, await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            // A failed assertion must not leave the cluster running (silos, gateway, sandbox, PostgreSQL): stop it as
+            // Ctrl-C would, and if that does not end it, end the whole process tree.
+            if (!up.HasExited)
+            {
+                await Shell.RunAsync("kill", "-TERM", up.Id.ToString());
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                try
+                {
+                    await up.WaitForExitAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    up.Kill(entireProcessTree: true);
+                }
+            }
         }
-
-        // The gateway answers and the demo tenant's key works.
-        var gateway = root.GetProperty("gateway_url").GetString()!;
-        using (var me = new HttpRequestMessage(HttpMethod.Get, gateway + "/v1/tenant"))
-        {
-            me.Headers.TryAddWithoutValidation("Authorization", "Bearer " + root.GetProperty("demo_api_key").GetString());
-            using var tenant = await http.SendAsync(me);
-            Assert.True(tenant.IsSuccessStatusCode, await tenant.Content.ReadAsStringAsync());
-        }
-
-        // The PSP sandbox answers, and a charge made through the gateway gets captured.
-        var psp = root.GetProperty("psp_url").GetString()!;
-        Assert.True((await http.GetAsync(psp + "/health/live")).IsSuccessStatusCode);
-
-        // Operators grow and shrink the cluster with ops/silo — the first time under LoadGen traffic, which must see no failure.
-        Task<LoadGenProcess.Result>? load = null;
-        var loadOut = Path.Combine(state, "loadgen");
-        if (underLoad)
-        {
-            load = LoadGenProcess.RunAsync("run", "--target", gateway, "--admin-token", root.GetProperty("admin_token").GetString()!, "--tenants", "2",
-                "--rate", "100", "--duration", "35s", "--mix", "create=60,get=40", "--connections", "16", "--quiet", "--out", loadOut,
-                "--track-completion", "--threshold", "errors<=0%", "--threshold", "dropped<=0%", "--threshold", "incomplete<=0%");
-            await Poll.UntilAsync(async () => (await http.GetStringAsync(gateway + "/metrics")).Contains("route=\"/v1/charges\"", StringComparison.Ordinal),
-                TimeSpan.FromSeconds(30), "LoadGen traffic to arrive");
-        }
-
-        var added = await Shell.RunAsync(Repo.Ops("silo"), "add", "--state-dir", state);
-        Assert.Contains("is Active", added, StringComparison.Ordinal);
-        var listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
-        Assert.Equal(3, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
-        if (underLoad)
-        {
-            // The new silo owns part of the ring: new charges activate there too (every active silo hosts activations).
-            await Poll.UntilAsync(async () => (await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state)).Split('\n')
-                .Count(l => l.Contains("\tactive\t", StringComparison.Ordinal) && !l.Contains("activations=0\t", StringComparison.Ordinal) && !l.Contains("activations=-", StringComparison.Ordinal)) == 3,
-                TimeSpan.FromSeconds(30), "the added silo to host activations");
-        }
-
-        Assert.Contains("drained", await Shell.RunAsync(Repo.Ops("silo"), "drain", "silo-2", "--state-dir", state), StringComparison.Ordinal);
-        listed = await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state);
-        Assert.Equal(2, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
-        if (load is not null)
-        {
-            using var run = await load;
-            var totals = run.Report.GetProperty("totals");
-            Assert.True(run.ExitCode == 0, $"LoadGen saw failures while a silo was added and drained: {totals}\n{run.Report.GetProperty("status_codes")}\n{run.Stderr}");
-            Assert.True(totals.GetProperty("completed").GetInt64() >= 3000);
-            Assert.Equal(0, totals.GetProperty("errors").GetInt64());
-
-            // Every charge acknowledged meanwhile settled, and LoadGen saw it by listing (a page per ~100 charges), not
-            // by reading each: the real list API places charges by their created_at.
-            var completion = run.Report.GetProperty("completion");
-            var accepted = completion.GetProperty("accepted").GetInt64();
-            Assert.Equal(accepted, completion.GetProperty("terminal").GetInt64());
-            Assert.True(completion.GetProperty("requests").GetProperty("get").GetInt64() < accepted / 3, $"tracking read by id: {completion}");
-        }
-
-        var pids = silos.Select(s => s.GetProperty("pid").GetInt32()).ToArray();
-        var postgres = root.GetProperty("postgres").GetString()!;
-
-        await Shell.RunAsync("kill", "-TERM", up.Id.ToString());
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await up.WaitForExitAsync(cts.Token);
-        Assert.Contains("stopped", await stdout, StringComparison.Ordinal);
-        foreach (var pid in pids)
-        {
-            Assert.True(HasExited(pid), $"silo pid {pid} still runs after ops/up stopped");
-        }
-
-        Assert.False(File.Exists(Path.Combine(state, "pg", "data", "postmaster.pid")), "PostgreSQL still runs after ops/up stopped");
-        return (postgres, pids);
     }
 
     private static bool HasExited(int pid)
