@@ -15,6 +15,9 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
     /// <summary>Tenants sealed at once on a silo.</summary>
     private const int Concurrency = 16;
 
+    /// <summary>The kick in flight per tenant with a webhook endpoint (at most one each).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _kicks = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);
@@ -74,8 +77,6 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
         }
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _kicks = new();
-
     private async Task KickAsync(string tenant)
     {
         try
@@ -84,7 +85,7 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
         }
         catch (Exception e)
         {
-            SealFailed(logger, $"webhook kick for {tenant}: {e.Message}");
+            KickFailed(logger, tenant, e.Message);
         }
     }
 
@@ -117,4 +118,7 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
 
     [LoggerMessage(EventId = 7000, Level = LogLevel.Warning, Message = "Sealing audit entries failed (retried next round): {Reason}")]
     private static partial void SealFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Telling tenant {Tenant}'s webhook deliverer of new events failed (told again on its next events): {Reason}")]
+    private static partial void KickFailed(ILogger logger, string tenant, string reason);
 }

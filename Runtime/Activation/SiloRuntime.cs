@@ -73,18 +73,28 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
 
     private ValueTask<object?> InvokeLocalAsync(GrainId grainId, MethodDescriptor method, object?[] args)
     {
-        if (Catalog.TryGet(grainId, out var existing))
+        var activation = ActivationAsync(grainId);
+        return activation.IsCompletedSuccessfully ? activation.Result.InvokeAsync(method, args) : Invoke(activation, method, args);
+
+        static async ValueTask<object?> Invoke(ValueTask<ActivationData> activation, MethodDescriptor method, object?[] args) =>
+            await (await activation).InvokeAsync(method, args);
+    }
+
+    /// <summary>The grain's activation here; a new one only once the hand-over allows it (<see cref="AwaitHandoverAsync"/>).</summary>
+    private ValueTask<ActivationData> ActivationAsync(GrainId grain, bool stateIsNew = false)
+    {
+        if (Catalog.TryGet(grain, out var existing))
         {
-            return existing.InvokeAsync(method, args);
+            return new(existing);
         }
 
-        var handover = AwaitHandoverAsync(grainId);
-        return handover.IsCompletedSuccessfully ? Catalog.GetOrCreate(grainId).InvokeAsync(method, args) : AfterHandover(handover, grainId, method, args);
+        var handover = AwaitHandoverAsync(grain);
+        return handover.IsCompletedSuccessfully ? new(Catalog.GetOrCreate(grain, stateIsNew)) : Create(handover, grain, stateIsNew);
 
-        async ValueTask<object?> AfterHandover(ValueTask handover, GrainId grainId, MethodDescriptor method, object?[] args)
+        async ValueTask<ActivationData> Create(ValueTask handover, GrainId grain, bool stateIsNew)
         {
             await handover;
-            return await Catalog.GetOrCreate(grainId).InvokeAsync(method, args);
+            return Catalog.GetOrCreate(grain, stateIsNew);
         }
     }
 
@@ -98,7 +108,7 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
     private ValueTask AwaitHandoverAsync(GrainId grain)
     {
         var view = Membership.View;
-        if (IsSettled(view) is null)
+        if (NotHandedOver(view) is null)
         {
             _settled = view;
             return ValueTask.CompletedTask;
@@ -115,7 +125,7 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
             Membership.RequestRefresh();
             await Task.Delay(25);
             var view = Membership.View;
-            var waitingFor = IsSettled(view);
+            var waitingFor = NotHandedOver(view);
             if (waitingFor is null)
             {
                 _settled = view;
@@ -130,9 +140,9 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
         }
     }
 
-    /// <summary>Null when every other Active or ShuttingDown silo has handed over <paramref name="view"/>'s version;
-    /// otherwise the ids of those that have not.</summary>
-    private string? IsSettled(MembershipView view)
+    /// <summary>The ids of the other Active or ShuttingDown silos that have not handed over <paramref name="view"/>'s
+    /// version; null when none.</summary>
+    private string? NotHandedOver(MembershipView view)
     {
         List<string>? behind = null;
         foreach (var s in view.Silos)
@@ -178,13 +188,7 @@ internal sealed class SiloRuntime : IGrainCallInvoker, IRequestDispatcher
             return false;
         }
 
-        if (!Catalog.TryGet(grain, out var existing))
-        {
-            await AwaitHandoverAsync(grain);
-            existing = Catalog.GetOrCreate(grain, grainIsNew);
-        }
-
-        return await existing.InvokeReminderAsync(name, status);
+        return await (await ActivationAsync(grain, grainIsNew)).InvokeReminderAsync(name, status);
     }
 
     public async ValueTask<PooledBufferWriter> DispatchAsync(WireRequest request)

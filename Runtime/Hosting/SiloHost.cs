@@ -17,6 +17,8 @@ namespace FinCore.Runtime.Hosting;
 /// keep forwarding for a grace period while every node sees it leave, then Dead.</summary>
 public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
 {
+    private static readonly TimeSpan HandoverTurnWait = TimeSpan.FromMilliseconds(500);
+
     private readonly Database _database;
     private readonly GrainStorage _storage;
     private readonly ConnectionManager _connections;
@@ -166,9 +168,9 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
 
     /// <summary>Once the activations this view places elsewhere are gone, says so with the next heartbeat: their new
     /// owners activate them only then. Their deactivation was requested at once, so none starts another turn here; the
-    /// turns still running get <see cref="HandoverTurnWait"/> to end. No longer: a turn can be waiting on a call to a
-    /// grain that moved too, whose new owner is waiting for this hand-over (a charge calling its tenant while its silo
-    /// drains), and a wait for every turn held such calls up to the hand-over timeout.</summary>
+    /// turns still running get <see cref="HandoverTurnWait"/> to end, not longer: such a turn can be waiting on a call to
+    /// a grain that moved too, whose new owner waits for this very hand-over (a charge calling its tenant while its silo
+    /// drains), and waiting for it held that call up to the hand-over timeout.</summary>
     private async Task HandOverAsync(Task leaving, long version)
     {
         try
@@ -182,8 +184,6 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
 
         _runtime.Membership.MarkHandedOver(version);
     }
-
-    private static readonly TimeSpan HandoverTurnWait = TimeSpan.FromMilliseconds(500);
 
     private void OnDeclaredDead()
     {

@@ -9,12 +9,8 @@ public sealed class WebhookTests(PspCluster fincore)
     [Fact]
     public async Task A_receiver_verifies_every_signature_and_after_a_minute_down_gets_every_event_with_deliveries_recorded()
     {
-        var (_, key) = await fincore.CreateTenantAsync();
-        await using var receiver = new WebhookReceiver(FreePort.Next());
-        await receiver.StartAsync();
-        var hook = await fincore.Http.SendAsync(HttpMethod.Put, "/v1/tenant/webhook", key, $$"""{"url":"{{receiver.Url}}"}""");
-        Assert.Equal(HttpStatusCode.OK, hook.Status);
-        receiver.Secret = hook.Json.GetProperty("secret").GetString()!;
+        var (key, receiver) = await TenantWithEndpointAsync();
+        await using var _ = receiver;
 
         var first = (await fincore.Http.PostAsync("/v1/charges", key, Api.Charge(customer: null))).Json.GetProperty("id").GetString()!;
         await Poll.UntilAsync(() => receiver.Events.Values.Any(e => e == ("charge.succeeded", first)), TimeSpan.FromSeconds(30), "charge.succeeded to be delivered");
