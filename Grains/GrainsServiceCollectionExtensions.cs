@@ -1,7 +1,9 @@
 using FinCore.Grains.Audit;
+using FinCore.Grains.Charges;
 using FinCore.Grains.Psp;
 using FinCore.Grains.Webhooks;
 using FinCore.Grains.Storage;
+using FinCore.Runtime.Hosting;
 using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,6 +16,7 @@ public static class GrainsServiceCollectionExtensions
     public static IServiceCollection AddFinCorePayments(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<IMigrationSource, PaymentsMigrations>();
+        services.AddRowStateStorage(ChargeRowStorage.Name, new ChargeRowStorage());
         services.AddHostedService<AuditSealer>();
         services.AddOptions<PspOptions>().Bind(config.GetSection("Psp")).Configure(o => o.Url = config["FINCORE_PSP_URL"] ?? o.Url);
         services.AddSingleton<PspPipeline>();

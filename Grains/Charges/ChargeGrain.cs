@@ -9,13 +9,13 @@ using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Charges;
 
-/// <summary>One charge's status machine. Every change is written with its event and its read-model row in one
-/// transaction (the outbox), so the audit trail, webhooks and listings never disagree with the charge. The creating
+/// <summary>One charge's status machine. Every change is written with its event and its read-model row (which holds
+/// the state) in one transaction (the outbox), so the audit trail, webhooks and listings never disagree with the charge. The creating
 /// transaction also schedules the first PSP attempt (the retry grain's reminder): an acknowledged charge is always
 /// on its way to the PSP, and the retry grain costs nothing until the attempt is due. Without a cancel window (no
 /// start delay) the charge is created processing: both events, one commit.</summary>
 [CollectionAgeLimit(60)] // settled within seconds, then read now and then: a later read reactivates it from its row
-public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("charge")] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
+public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("charge", ChargeRowStorage.Name)] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
 {
     /// <summary>This activation created the charge processing, and its first attempt has not been handed out yet: the
     /// retry grain that asks for it is the first to, so nothing can be in doubt. Any other activation that finds the
@@ -240,7 +240,8 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         return next;
     }
 
-    /// <summary>Writes the charge with its events (each with the charge as it stood) and its read-model row.</summary>
+    /// <summary>Writes the charge with its events (each with the charge as it stood); its read-model row is its state
+    /// (<see cref="ChargeRowStorage"/>).</summary>
     private async Task SaveAsync(Charge charge, ChargeStatus status, (string Type, Charge Charge)[] events, IReadOnlyList<StorageCommand>? alsoWrite = null)
     {
         var previous = (state.State.Charge, state.State.Status);
@@ -250,7 +251,6 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         try
         {
             await state.WriteStateAsync([
-                previous.Charge is null ? PaymentsSql.UpsertCharge(tenant, charge) : PaymentsSql.UpdateCharge(tenant, charge),
                 PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
                     Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options))),
                 .. alsoWrite ?? [],

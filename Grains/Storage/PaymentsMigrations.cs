@@ -192,5 +192,16 @@ public sealed class PaymentsMigrations : IMigrationSource
         yield return new Migration("payments/008_webhook_from_seq", """
             ALTER TABLE tenants ADD COLUMN IF NOT EXISTS webhook_from_seq bigint NOT NULL DEFAULT 0;
             """);
+
+        // A charge grain's state lives in its row (ChargeRowStorage): the runtime's guard columns and the three parts of
+        // the state the row did not hold. All null in rows whose state is in fc_grain_state. Nullable, no default: no
+        // rewrite of the table.
+        yield return new Migration("payments/009_charge_state_in_row", """
+            ALTER TABLE charges ADD COLUMN IF NOT EXISTS etag bigint, ADD COLUMN IF NOT EXISTS write_id uuid,
+                ADD COLUMN IF NOT EXISTS fingerprint text, ADD COLUMN IF NOT EXISTS trace_parent text,
+                ADD COLUMN IF NOT EXISTS attempt_scheduled boolean;
+            ALTER TABLE charges ALTER COLUMN write_id SET STATISTICS 0, ALTER COLUMN fingerprint SET STATISTICS 0,
+                ALTER COLUMN trace_parent SET STATISTICS 0, ALTER COLUMN etag SET STATISTICS 0;
+            """);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using FinCore.Runtime.Membership;
 using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -56,12 +57,29 @@ internal sealed class GrainActivator(IServiceProvider services, GrainStorage sto
 
         var stateType = typeof(PersistentState<>).MakeGenericType(t.GetGenericArguments()[0]);
         var name = attr.StateName;
+        var row = RowStorage(attr, t.GetGenericArguments()[0]);
         return (activation, states) =>
         {
-            var state = (IStateLoader)Activator.CreateInstance(stateType, activation.GrainId, name, storage, activation.Runtime.StateJson,
-                (Action)(() => activation.RequestDeactivation(DeactivationReason.InconsistentState)))!;
+            var runtime = activation.Runtime;
+            var state = (IStateLoader)Activator.CreateInstance(stateType, activation.GrainId, name, storage, runtime.StateJson,
+                (Action)(() => activation.RequestDeactivation(DeactivationReason.InconsistentState)),
+                row, row is null ? null : (Func<bool>)(() => runtime.Membership.View.LowestLiveLevel >= RuntimeLevel.RowStates))!;
             states.Add(state);
             return state;
         };
+    }
+
+    private RowStateStorage? RowStorage(PersistentStateAttribute attr, Type stateType)
+    {
+        if (attr.StorageName is not { } storageName)
+        {
+            return null;
+        }
+
+        var row = services.GetKeyedService<RowStateStorage>(storageName)
+            ?? throw new InvalidOperationException($"No row state storage is registered as '{storageName}' (AddRowStateStorage).");
+        return row.GetType().IsAssignableTo(typeof(RowStateStorage<>).MakeGenericType(stateType))
+            ? row
+            : throw new InvalidOperationException($"The row state storage '{storageName}' ({row.GetType()}) does not keep {stateType}.");
     }
 }

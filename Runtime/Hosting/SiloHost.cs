@@ -52,7 +52,7 @@ public sealed class SiloHost : IHostedLifecycleService, IAsyncDisposable
         var generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var self = new SiloInfo($"{s.AdvertisedAddress}:{s.Port}@{generation}", s.AdvertisedAddress, s.Port,
             s.HttpPort > 0 ? $"http://{s.AdvertisedAddress}:{s.HttpPort}" : null, SiloStatus.Joining,
-            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, TimeSpan.Zero);
+            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, TimeSpan.Zero, Level: RuntimeLevel.Current);
         Settings = new TransportSettings(cluster.Value.ClusterId, Encoding.UTF8.GetBytes(cluster.Value.ClusterSecret), self.SiloId,
             messaging.Value.MaxInFlightPerConnection, messaging.Value.ConnectTimeout);
 

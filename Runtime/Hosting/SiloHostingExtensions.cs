@@ -122,6 +122,11 @@ public static class SiloHostingExtensions
         return builder;
     }
 
+    /// <summary>Registers <paramref name="storage"/> under <paramref name="name"/>: grains whose
+    /// <see cref="PersistentStateAttribute"/> names it keep that state in its table's rows.</summary>
+    public static IServiceCollection AddRowStateStorage<TState>(this IServiceCollection services, string name, RowStateStorage<TState> storage)
+        where TState : new() => services.AddKeyedSingleton<RowStateStorage>(name, storage);
+
     /// <summary>Adds a cluster client (for gateways): <see cref="IClusterClient"/> and <see cref="IGrainFactory"/>.</summary>
     public static IServiceCollection AddFinCoreClusterClient(this IServiceCollection services, IConfiguration config)
     {

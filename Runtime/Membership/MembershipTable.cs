@@ -9,7 +9,7 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
 {
     private const string ReadSql = """
         SELECT v.version, s.silo_id, s.address, s.port, s.http_url, s.status, s.started_at, s.heartbeat_at,
-               (extract(epoch FROM now() - s.heartbeat_at) * 1000)::bigint, s.seen_version
+               (extract(epoch FROM now() - s.heartbeat_at) * 1000)::bigint, s.seen_version, s.level
         FROM fc_membership_version v LEFT JOIN fc_silos s ON s.cluster_id = v.cluster_id
         WHERE v.cluster_id = $1
         """;
@@ -33,7 +33,7 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
 
             silos.Add(new SiloInfo(r.GetString(1), r.GetString(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4),
                 (SiloStatus)r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7),
-                TimeSpan.FromMilliseconds(r.GetInt64(8)), r.GetInt64(9)));
+                TimeSpan.FromMilliseconds(r.GetInt64(8)), r.GetInt64(9), r.GetInt32(10)));
         }
 
         silos.Sort((a, b) => string.CompareOrdinal(a.SiloId, b.SiloId));
@@ -50,9 +50,9 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
     /// <summary>Inserts a silo row if the version is still <paramref name="expectedVersion"/>.</summary>
     public Task<bool> TryInsertAsync(SiloInfo silo, long expectedVersion, CancellationToken ct) =>
         TryChangeAsync(expectedVersion, """
-            INSERT INTO fc_silos (cluster_id, silo_id, address, port, http_url, status, started_at, heartbeat_at)
-            VALUES ($1, $2, $3, $4, $5, $6, now(), now())
-            """, ct, silo.SiloId, silo.Address, silo.Port, (object?)silo.HttpUrl ?? DBNull.Value, (short)silo.Status);
+            INSERT INTO fc_silos (cluster_id, silo_id, address, port, http_url, status, started_at, heartbeat_at, level)
+            VALUES ($1, $2, $3, $4, $5, $6, now(), now(), $7)
+            """, ct, silo.SiloId, silo.Address, silo.Port, (object?)silo.HttpUrl ?? DBNull.Value, (short)silo.Status, silo.Level);
 
     /// <summary>Sets a silo's status if the version is still <paramref name="expectedVersion"/>.</summary>
     public Task<bool> TryUpdateStatusAsync(string siloId, SiloStatus status, long expectedVersion, CancellationToken ct) =>

@@ -13,7 +13,21 @@ public sealed class MembershipView
         Version = version;
         Silos = silos;
         Ring = ConsistentHashRing.Build(silos);
+        var lowest = RuntimeLevel.Current;
+        foreach (var s in silos)
+        {
+            if (s.Status != SiloStatus.Dead)
+            {
+                lowest = Math.Min(lowest, s.Level);
+            }
+        }
+
+        LowestLiveLevel = lowest;
     }
+
+    /// <summary>The lowest <see cref="SiloInfo.Level"/> among the silos not dead (this runtime's own level when there
+    /// are none): what every live silo of the cluster can read.</summary>
+    public int LowestLiveLevel { get; }
 
     /// <summary>The membership version; every change increments it.</summary>
     public long Version { get; }

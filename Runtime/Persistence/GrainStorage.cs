@@ -7,9 +7,9 @@ using NpgsqlTypes;
 
 namespace FinCore.Runtime.Persistence;
 
-/// <summary>Grain state in <c>fc_grain_state</c>. Writes are ETag-guarded (an UPDATE on the version read; the first
-/// write an INSERT guarded by the primary key), and group-committed: writes from many grains that arrive
-/// together share one transaction and one WAL flush.</summary>
+/// <summary>Grain state in <c>fc_grain_state</c>, or in a row of an application table (<see cref="RowStateStorage"/>).
+/// Writes are ETag-guarded (an UPDATE on the version read; the first write an INSERT guarded by the primary key), and
+/// group-committed: writes from many grains that arrive together share one transaction and one WAL flush.</summary>
 internal sealed class GrainStorage : IAsyncDisposable
 {
     private const string ReadSql = "SELECT etag, data FROM fc_grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3";
@@ -52,6 +52,31 @@ internal sealed class GrainStorage : IAsyncDisposable
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    /// <summary>A state kept in a row of <paramref name="row"/>'s table, or, when it is not there, in
+    /// <c>fc_grain_state</c> (one round trip for both): its ETag and either the state read from the row or the JSON.</summary>
+    public async Task<(long Etag, TState? Row, string? Json)?> ReadAsync<TState>(RowStateStorage<TState> row, GrainId grain, string stateName, CancellationToken ct)
+        where TState : new()
+    {
+        await using var cmd = _db.CreateCommand(row.ReadSql);
+        AddValues(cmd.Parameters, row.KeyValues(grain.Key));
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.Type });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.Key });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        if (!reader.IsDBNull(0))
+        {
+            return (reader.GetInt64(0), row.Read(reader, 1, grain.Key), null);
+        }
+
+        var legacy = row.ReadColumns.Count + 1;
+        return reader.IsDBNull(legacy) ? null : (reader.GetInt64(legacy), default, reader.GetString(legacy + 1));
     }
 
     /// <summary>Queues the write for the next group commit. Completes with the new ETag (0 after a delete), or
@@ -123,15 +148,7 @@ internal sealed class GrainStorage : IAsyncDisposable
         {
             var w = writes[i];
             var extra = w.AlsoWrite is { Count: > 0 } list ? list : null;
-            var cmd = new NpgsqlBatchCommand(w.Delete && extra is null ? DeleteSql : w.ExpectedEtag is null ? InsertSql : UpdateSql);
-            AddKey(cmd.Parameters, w);
-            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = w.Json, NpgsqlDbType = NpgsqlDbType.Json });
-            if (w.ExpectedEtag is { } etag)
-            {
-                cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = etag });
-            }
-
+            var cmd = w.Row is { } row ? RowCommand(row, w) : StateCommand(w, extra);
             batch.BatchCommands.Add(cmd);
             stateCommands[i] = cmd;
             if (extra is not null)
@@ -176,6 +193,49 @@ internal sealed class GrainStorage : IAsyncDisposable
         }
     }
 
+    private static NpgsqlBatchCommand StateCommand(StateWrite w, IReadOnlyList<StorageCommand>? extra)
+    {
+        var cmd = new NpgsqlBatchCommand(w.Delete && extra is null ? DeleteSql : w.ExpectedEtag is null ? InsertSql : UpdateSql);
+        AddKey(cmd.Parameters, w);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = w.Json, NpgsqlDbType = NpgsqlDbType.Json });
+        if (w.ExpectedEtag is { } etag)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = etag });
+        }
+
+        return cmd;
+    }
+
+    /// <summary>A row-stored state's INSERT (key, columns, write id) or UPDATE (columns, write id, key, etag).</summary>
+    private static NpgsqlBatchCommand RowCommand(RowStateStorage row, StateWrite w)
+    {
+        var key = row.KeyValues(w.Grain.Key);
+        var cmd = new NpgsqlBatchCommand(w.ExpectedEtag is null ? row.InsertSql : row.UpdateSql);
+        if (w.ExpectedEtag is null)
+        {
+            AddValues(cmd.Parameters, key);
+        }
+
+        AddValues(cmd.Parameters, w.RowValues!);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+        if (w.ExpectedEtag is { } etag)
+        {
+            AddValues(cmd.Parameters, key);
+            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = etag });
+        }
+
+        return cmd;
+    }
+
+    private static void AddValues(NpgsqlParameterCollection p, object?[] values)
+    {
+        foreach (var value in values)
+        {
+            p.Add(value is NpgsqlParameter np ? np : new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+    }
+
     private static void AddKey(NpgsqlParameterCollection p, StateWrite w)
     {
         p.Add(new NpgsqlParameter<string> { TypedValue = w.Grain.Type });
@@ -185,13 +245,17 @@ internal sealed class GrainStorage : IAsyncDisposable
 
     private static NpgsqlBatchCommand Guarded(StorageCommand c, StateWrite w)
     {
-        var cmd = new NpgsqlBatchCommand(GuardedSql(c));
-        foreach (var value in c.Parameters)
+        var cmd = new NpgsqlBatchCommand(w.Row is { } row ? row.Guarded(c) : GuardedSql(c));
+        AddValues(cmd.Parameters, c.Parameters);
+        if (w.Row is { } r)
         {
-            cmd.Parameters.Add(value is NpgsqlParameter p ? p : new NpgsqlParameter { Value = value ?? DBNull.Value });
+            AddValues(cmd.Parameters, r.KeyValues(w.Grain.Key));
+        }
+        else
+        {
+            AddKey(cmd.Parameters, w);
         }
 
-        AddKey(cmd.Parameters, w);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
         return cmd;
     }
@@ -205,14 +269,8 @@ internal sealed class GrainStorage : IAsyncDisposable
             return sql;
         }
 
-        if (!c.Sql.Contains(StorageCommand.Guard, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"A StorageCommand must contain {StorageCommand.Guard} in its WHERE clause: {c.Sql}");
-        }
-
         var n = c.Parameters.Length;
-        var guard = new StringBuilder().AppendFormat(null, GuardSql, n + 1, n + 2, n + 3, n + 4).ToString();
-        sql = c.Sql.Replace(StorageCommand.Guard, guard, StringComparison.Ordinal);
+        sql = StorageCommand.WithGuard(c, new StringBuilder().AppendFormat(null, GuardSql, n + 1, n + 2, n + 3, n + 4).ToString());
         s_guarded.AddOrUpdate(c.Sql, sql);
         return sql;
     }

@@ -83,5 +83,11 @@ internal sealed class RuntimeMigrations : IMigrationSource
         yield return new Migration("runtime/006_handed_over_version", """
             ALTER TABLE fc_silos ADD COLUMN IF NOT EXISTS seen_version bigint NOT NULL DEFAULT 0;
             """);
+
+        // What each silo's runtime can read (RuntimeLevel): a format older silos cannot read is written only once
+        // every live silo can read it. Rows of silos from before this column read 0.
+        yield return new Migration("runtime/007_silo_level", """
+            ALTER TABLE fc_silos ADD COLUMN IF NOT EXISTS level integer NOT NULL DEFAULT 0;
+            """);
     }
 }

@@ -1,8 +1,10 @@
 namespace FinCore.Runtime.Persistence;
 
-/// <summary>One pending state write on its way into a group commit.</summary>
+/// <summary>One pending state write on its way into a group commit: the state as JSON for <c>fc_grain_state</c>, or,
+/// with <see cref="Row"/>, as the values of its row's columns (<see cref="RowStateStorage"/>'s insert or update
+/// columns).</summary>
 internal sealed class StateWrite(GrainId grain, string stateName, long? expectedEtag, string json,
-    IReadOnlyList<StorageCommand>? alsoWrite, bool delete)
+    IReadOnlyList<StorageCommand>? alsoWrite, bool delete, RowStateStorage? row = null, object?[]? rowValues = null)
     : TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public GrainId Grain { get; } = grain;
@@ -11,5 +13,7 @@ internal sealed class StateWrite(GrainId grain, string stateName, long? expected
     public string Json { get; } = json;
     public IReadOnlyList<StorageCommand>? AlsoWrite { get; } = alsoWrite;
     public bool Delete { get; } = delete;
+    public RowStateStorage? Row { get; } = row;
+    public object?[]? RowValues { get; } = rowValues;
     public Guid WriteId { get; } = Guid.NewGuid();
 }

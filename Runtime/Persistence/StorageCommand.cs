@@ -13,4 +13,10 @@ public sealed record StorageCommand(string Sql, params object?[] Parameters)
     /// <summary>Runs in the writing process once the transaction carrying this command committed (the runtime's own
     /// commands use it to update in-memory views, e.g. a reminder's timer).</summary>
     internal Action? OnCommitted { get; init; }
+
+    /// <summary>The command's SQL with <paramref name="guard"/> in place of <see cref="Guard"/>.</summary>
+    internal static string WithGuard(StorageCommand c, string guard) =>
+        c.Sql.Contains(Guard, StringComparison.Ordinal)
+            ? c.Sql.Replace(Guard, guard, StringComparison.Ordinal)
+            : throw new ArgumentException($"A StorageCommand must contain {Guard} in its WHERE clause: {c.Sql}");
 }
