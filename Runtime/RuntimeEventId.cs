@@ -18,6 +18,7 @@ public enum RuntimeEventId
     MembershipUpdateFailed = 3006,
     ShuttingDown = 3007,
     ShutdownComplete = 3008,
+    ClusterLevelRaised = 3009,
 
     ActivationFailed = 4000,
     DeactivationFailed = 4001,

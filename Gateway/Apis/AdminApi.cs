@@ -109,14 +109,17 @@ internal static class AdminApi
 
     private static async Task<IResult> ClusterAsync(HttpContext http, ClusterSnapshots snapshots)
     {
-        var (version, silos) = await snapshots.TakeAsync(http.RequestAborted);
+        var (version, level, silos) = await snapshots.TakeAsync(http.RequestAborted);
         return TypedResults.Json(new
         {
             @object = "cluster",
             membership_version = version,
+            // What every live silo reads, so what the cluster writes: during a rolling upgrade, the older silos' level.
+            runtime_level = level,
             silos = silos.Select(s => new
             {
                 id = s.Id, address = s.Address, status = s.Status, started_at = s.StartedAt, last_heartbeat = s.LastHeartbeat, activation_count = s.ActivationCount,
+                runtime_level = s.RuntimeLevel,
             }),
         }, ApiJson.Options);
     }

@@ -4,13 +4,17 @@ using FinCore.Runtime.Membership;
 
 namespace FinCore.Gateway.Dashboard;
 
-/// <summary>One silo as operators see it (<c>/admin/v1/cluster</c> and the dashboard).</summary>
-internal sealed record SiloSnapshot(string Id, string Address, string Status, DateTime StartedAt, DateTime LastHeartbeat, int? ActivationCount, string? HttpUrl);
+/// <summary>One silo as operators see it (<c>/admin/v1/cluster</c> and the dashboard). <see cref="RuntimeLevel"/>: the
+/// storage formats its build reads (<see cref="Runtime.Membership.RuntimeLevel"/>); a silo of an older build shows a lower one.</summary>
+internal sealed record SiloSnapshot(string Id, string Address, string Status, DateTime StartedAt, DateTime LastHeartbeat, int? ActivationCount, string? HttpUrl,
+    int RuntimeLevel);
 
 /// <summary>Reads the membership and asks each live silo for its activation count.</summary>
 internal sealed class ClusterSnapshots(IClusterClient cluster, IHttpClientFactory httpClients)
 {
-    public async Task<(long Version, IReadOnlyList<SiloSnapshot> Silos)> TakeAsync(CancellationToken ct)
+    /// <summary>The membership version, the runtime level the cluster writes (<see cref="MembershipView.WriteLevel"/>),
+    /// and the silos.</summary>
+    public async Task<(long Version, int RuntimeLevel, IReadOnlyList<SiloSnapshot> Silos)> TakeAsync(CancellationToken ct)
     {
         var view = await cluster.RefreshAsync(ct);
         var client = httpClients.CreateClient("silo-health");
@@ -30,9 +34,9 @@ internal sealed class ClusterSnapshots(IClusterClient cluster, IHttpClientFactor
                 }
             }
 
-            return new SiloSnapshot(s.SiloId, $"{s.Address}:{s.Port}", StatusName(s.Status), s.StartedAt.UtcDateTime, s.HeartbeatAt.UtcDateTime, activations, s.HttpUrl);
+            return new SiloSnapshot(s.SiloId, $"{s.Address}:{s.Port}", StatusName(s.Status), s.StartedAt.UtcDateTime, s.HeartbeatAt.UtcDateTime, activations, s.HttpUrl, s.Level);
         }));
-        return (view.Version, silos);
+        return (view.Version, view.WriteLevel, silos);
     }
 
     public static string StatusName(SiloStatus status) => status switch

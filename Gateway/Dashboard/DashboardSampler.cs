@@ -22,7 +22,7 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
     private readonly LinkedList<RequestSample> _samples = new();
     private readonly LinkedList<MembershipChange> _changes = new();
     private Dictionary<string, string> _lastStatus = [];
-    private (long Version, IReadOnlyList<SiloSnapshot> Silos) _cluster = (0, []);
+    private (long Version, int RuntimeLevel, IReadOnlyList<SiloSnapshot> Silos) _cluster = (0, 0, []);
     private Dictionary<string, double> _pspOutcomes = [];
     private int? _deadLetters;
     private long _lastViewed = long.MinValue / 2;

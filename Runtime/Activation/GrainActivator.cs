@@ -63,7 +63,7 @@ internal sealed class GrainActivator(IServiceProvider services, GrainStorage sto
             var runtime = activation.Runtime;
             var state = (IStateLoader)Activator.CreateInstance(stateType, activation.GrainId, name, storage, runtime.StateJson,
                 (Action)(() => activation.RequestDeactivation(DeactivationReason.InconsistentState)),
-                row, row is null ? null : (Func<bool>)(() => runtime.Membership.View.LowestLiveLevel >= RuntimeLevel.RowStates))!;
+                row, row is null ? null : (Func<bool>)(() => runtime.Membership.View.WriteLevel >= RuntimeLevel.RowStates))!;
             states.Add(state);
             return state;
         };

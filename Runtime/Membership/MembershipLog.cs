@@ -20,6 +20,10 @@ internal static partial class MembershipLog
         Message = "Declared silo {SiloId} Dead: heartbeat {AgeMs} ms old and it failed a direct probe")]
     public static partial void DeclaredDead(ILogger logger, string siloId, long ageMs);
 
+    [LoggerMessage(EventId = (int)RuntimeEventId.ClusterLevelRaised, Level = LogLevel.Information,
+        Message = "Every live silo of cluster {ClusterId} reads runtime level {Level}: the cluster is at that level now, and silos of lower levels may not join")]
+    public static partial void LevelRaised(ILogger logger, string clusterId, int level);
+
     [LoggerMessage(EventId = (int)RuntimeEventId.SelfDeclaredDead, Level = LogLevel.Critical,
         Message = "This silo ({SiloId}) is marked Dead in the membership table; stopping")]
     public static partial void SelfDead(ILogger logger, string siloId);

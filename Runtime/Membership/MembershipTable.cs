@@ -8,7 +8,7 @@ namespace FinCore.Runtime.Membership;
 internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
 {
     private const string ReadSql = """
-        SELECT v.version, s.silo_id, s.address, s.port, s.http_url, s.status, s.started_at, s.heartbeat_at,
+        SELECT v.version, v.level, s.silo_id, s.address, s.port, s.http_url, s.status, s.started_at, s.heartbeat_at,
                (extract(epoch FROM now() - s.heartbeat_at) * 1000)::bigint, s.seen_version, s.level
         FROM fc_membership_version v LEFT JOIN fc_silos s ON s.cluster_id = v.cluster_id
         WHERE v.cluster_id = $1
@@ -22,22 +22,24 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clusterId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         long version = 0;
+        var level = 0;
         var silos = ImmutableArray.CreateBuilder<SiloInfo>();
         while (await r.ReadAsync(ct))
         {
             version = r.GetInt64(0);
-            if (r.IsDBNull(1))
+            level = r.GetInt32(1);
+            if (r.IsDBNull(2))
             {
                 continue;
             }
 
-            silos.Add(new SiloInfo(r.GetString(1), r.GetString(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4),
-                (SiloStatus)r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7),
-                TimeSpan.FromMilliseconds(r.GetInt64(8)), r.GetInt64(9), r.GetInt32(10)));
+            silos.Add(new SiloInfo(r.GetString(2), r.GetString(3), r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5),
+                (SiloStatus)r.GetInt16(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8),
+                TimeSpan.FromMilliseconds(r.GetInt64(9)), r.GetInt64(10), r.GetInt32(11)));
         }
 
         silos.Sort((a, b) => string.CompareOrdinal(a.SiloId, b.SiloId));
-        return new MembershipView(version, silos.ToImmutable());
+        return new MembershipView(version, silos.ToImmutable(), level);
     }
 
     public async Task EnsureClusterAsync(CancellationToken ct)
@@ -53,6 +55,19 @@ internal sealed class MembershipTable(NpgsqlDataSource db, string clusterId)
             INSERT INTO fc_silos (cluster_id, silo_id, address, port, http_url, status, started_at, heartbeat_at, level)
             VALUES ($1, $2, $3, $4, $5, $6, now(), now(), $7)
             """, ct, silo.SiloId, silo.Address, silo.Port, (object?)silo.HttpUrl ?? DBNull.Value, (short)silo.Status, silo.Level);
+
+    /// <summary>Raises the cluster's level to <paramref name="level"/> if the version is still
+    /// <paramref name="expectedVersion"/> (so no silo joined since the caller saw every live one at that level); a
+    /// change of its own (the version moves on), once per upgrade.</summary>
+    public async Task<bool> TryRaiseLevelAsync(int level, long expectedVersion, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(
+            "UPDATE fc_membership_version SET version = version + 1, level = $3 WHERE cluster_id = $1 AND version = $2 AND level < $3");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clusterId });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expectedVersion });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = level });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
 
     /// <summary>Sets a silo's status if the version is still <paramref name="expectedVersion"/>.</summary>
     public Task<bool> TryUpdateStatusAsync(string siloId, SiloStatus status, long expectedVersion, CancellationToken ct) =>

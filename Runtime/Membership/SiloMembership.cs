@@ -46,6 +46,13 @@ internal sealed class SiloMembership(
         while (true)
         {
             var view = await Table.ReadAsync(ct);
+            if (view.ClusterLevel > self.Level)
+            {
+                throw new InvalidOperationException(
+                    $"cluster '{Table.ClusterId}' holds data of runtime level {view.ClusterLevel}, and this build reads up to level {self.Level}: " +
+                    $"deploy a build of level {view.ClusterLevel} or later (rolling back past a level is not supported)");
+            }
+
             // An earlier incarnation on the same address and port is gone: this process holds the port now.
             var predecessor = view.Silos.FirstOrDefault(s => s.Address == self.Address && s.Port == self.Port && s.Status != SiloStatus.Dead);
             if (predecessor is not null)
@@ -101,6 +108,14 @@ internal sealed class SiloMembership(
 
         var view = await Table.ReadAsync(ct);
         Publish(view);
+        if (view.ClusterLevel < self.Level && view.LowestLiveLevel >= self.Level && Status == SiloStatus.Active
+            && await Table.TryRaiseLevelAsync(self.Level, view.Version, ct))
+        {
+            MembershipLog.LevelRaised(Logger, Table.ClusterId, self.Level);
+            await RefreshAsync(ct);
+            return;
+        }
+
         var suspects = view.Silos.Where(s => s.SiloId != self.SiloId && s.Status != SiloStatus.Dead && s.HeartbeatAge > options.StaleAfter).ToList();
         if (suspects.Count == 0)
         {

@@ -89,5 +89,11 @@ internal sealed class RuntimeMigrations : IMigrationSource
         yield return new Migration("runtime/007_silo_level", """
             ALTER TABLE fc_silos ADD COLUMN IF NOT EXISTS level integer NOT NULL DEFAULT 0;
             """);
+
+        // The cluster's level: raised (never lowered) once every live silo is at it, after which data of that level
+        // may be written; a silo of a lower level refuses to join (a rollback past it would misread that data).
+        yield return new Migration("runtime/008_cluster_level", """
+            ALTER TABLE fc_membership_version ADD COLUMN IF NOT EXISTS level integer NOT NULL DEFAULT 0;
+            """);
     }
 }

@@ -25,12 +25,19 @@ public sealed class ChargeStateStorageTests(PspCluster fincore)
             INSERT INTO fc_silos (cluster_id, silo_id, address, port, status, started_at, heartbeat_at)
             VALUES ('{fincore.Cluster.ClusterId}', '{OlderSilo}', '127.0.0.1', 1, 1, now(), now() + interval '1 hour')
             """);
+        // Operators see it: the older silo's level, and the cluster's (what it writes) at that level.
+        var cluster = (await fincore.Http.GetAsync("/admin/v1/cluster", PaymentsCluster.AdminToken)).Json;
+        Assert.Equal(0, cluster.GetProperty("runtime_level").GetInt32());
+        Assert.Equal(0, cluster.GetProperty("silos").EnumerateArray().Single(s => s.GetProperty("id").GetString() == OlderSilo).GetProperty("runtime_level").GetInt32());
         var (legacy, legacyCreated) = await CreateAndSettleAsync(key, "older-silo-live");
         Assert.Equal(1, await fincore.ScalarAsync($"SELECT count(*) FROM fc_grain_state WHERE grain_type = 'charge' AND grain_key = '{tenant}/{legacy}'"));
         Assert.Equal(1, await fincore.ScalarAsync($"SELECT count(*) FROM charges WHERE id = '{legacy}' AND etag IS NULL AND status = 'succeeded'"));
 
         // It leaves: the cluster runs this version only.
         await ChangeMembershipAsync($"DELETE FROM fc_silos WHERE cluster_id = '{fincore.Cluster.ClusterId}' AND silo_id = '{OlderSilo}'");
+        cluster = (await fincore.Http.GetAsync("/admin/v1/cluster", PaymentsCluster.AdminToken)).Json;
+        Assert.Equal(1, cluster.GetProperty("runtime_level").GetInt32());
+        Assert.All(cluster.GetProperty("silos").EnumerateArray(), s => Assert.Equal(1, s.GetProperty("runtime_level").GetInt32()));
         var (row, rowCreated) = await CreateAndSettleAsync(key, "all-silos-current");
         Assert.Equal(0, await fincore.ScalarAsync($"SELECT count(*) FROM fc_grain_state WHERE grain_type = 'charge' AND grain_key = '{tenant}/{row}'"));
         Assert.Equal(1, await fincore.ScalarAsync($"SELECT count(*) FROM charges WHERE id = '{row}' AND etag IS NOT NULL AND status = 'succeeded'"));
