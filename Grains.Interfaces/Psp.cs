@@ -27,6 +27,11 @@ public interface IPspRetryGrain : IGrainWithStringKey
     /// <summary>Starts again after a dead letter (operator retry).</summary>
     [Idempotent]
     Task Restart();
+
+    /// <summary>Makes the next attempt now, if one is scheduled (a charge waiting out a PSP outage, released when the
+    /// PSP answers again). Nothing otherwise.</summary>
+    [Idempotent]
+    Task Wake();
 }
 
 /// <summary>One dead-lettered charge as operators see it.</summary>

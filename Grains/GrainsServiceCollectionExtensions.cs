@@ -20,6 +20,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddHostedService<AuditSealer>();
         services.AddOptions<PspOptions>().Bind(config.GetSection("Psp")).Configure(o => o.Url = config["FINCORE_PSP_URL"] ?? o.Url);
         services.AddSingleton<PspPipeline>();
+        services.AddSingleton<PspOutage>();
         // Every PSP call and webhook is already counted and traced by FinCore; the factory's per-request log scopes
         // and messages only cost CPU on the hot path.
         services.AddHttpClient<PspClient>().RemoveAllLoggers();

@@ -27,5 +27,9 @@ public static class PaymentsMetrics
 
     public static void Retry() => Retries.Add(1);
 
+    /// <summary>Publishes the number of charges waiting out a PSP outage on this silo (<see cref="Psp.PspOutage"/>).</summary>
+    public static void ObserveOutageWaiting(Func<int> waiting) =>
+        Meter.CreateObservableGauge("fincore.psp.outage_waiting", waiting, description: "Charges waiting on this silo for the PSP's circuit to close");
+
     public static void WebhookDelivery(string result) => WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", result));
 }

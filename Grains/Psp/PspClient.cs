@@ -21,26 +21,51 @@ public enum PspResultKind
     NotFound,
 }
 
-public sealed record PspCallResult(PspResultKind Kind, string? Reference = null, string? DeclineCode = null, string? Error = null);
+/// <summary>One PSP call's outcome.</summary>
+/// <param name="Kind">What it means for the charge.</param>
+/// <param name="Reference">The PSP's reference, when it has one.</param>
+/// <param name="DeclineCode">Why it declined.</param>
+/// <param name="Error">What went wrong, for a retryable or unknown outcome.</param>
+/// <param name="CircuitOpen">Refused by the silo's open circuit: nothing was sent, and the PSP is known to be failing.</param>
+public sealed record PspCallResult(PspResultKind Kind, string? Reference = null, string? DeclineCode = null, string? Error = null, bool CircuitOpen = false);
 
 /// <summary>The PSP answered with a status that means "not processed, try again" (5xx, 429).</summary>
 internal sealed class PspUnavailableException(string message) : Exception(message);
 
 /// <summary>The resilience pipeline for the PSP: a per-attempt timeout inside a circuit breaker. One per silo
 /// (a singleton), so the breaker sees every grain's attempts and opens for the PSP as a whole.</summary>
-public sealed class PspPipeline(IOptions<PspOptions> options)
+public sealed class PspPipeline
 {
-    public ResiliencePipeline Pipeline { get; } = new ResiliencePipelineBuilder()
-        .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-        {
-            FailureRatio = 0.5,
-            MinimumThroughput = 20,
-            SamplingDuration = TimeSpan.FromSeconds(10),
-            BreakDuration = TimeSpan.FromSeconds(2),
-            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutRejectedException>().Handle<PspUnavailableException>(),
-        })
-        .AddTimeout(options.Value.AttemptTimeout)
-        .Build();
+    private readonly CircuitBreakerStateProvider _circuit = new();
+
+    public PspPipeline(IOptions<PspOptions> options)
+    {
+        Pipeline = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 20,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = TimeSpan.FromSeconds(2),
+                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutRejectedException>().Handle<PspUnavailableException>(),
+                StateProvider = _circuit,
+                OnClosed = _ =>
+                {
+                    Closed?.Invoke();
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(options.Value.AttemptTimeout)
+            .Build();
+    }
+
+    public ResiliencePipeline Pipeline { get; }
+
+    /// <summary>The circuit is closed: calls go to the PSP.</summary>
+    public bool IsClosed => _circuit.CircuitState == CircuitState.Closed;
+
+    /// <summary>Raised when the circuit closes again after an outage (a trial call succeeded).</summary>
+    public event Action? Closed;
 }
 
 /// <summary>Calls the PSP through the silo's <see cref="PspPipeline"/>, so a PSP outage stops costing a timeout per
@@ -117,7 +142,7 @@ public sealed class PspClient
         }
         catch (BrokenCircuitException)
         {
-            return new PspCallResult(PspResultKind.Retryable, Error: "PSP circuit open");
+            return new PspCallResult(PspResultKind.Retryable, Error: "PSP circuit open", CircuitOpen: true);
         }
         catch (PspUnavailableException e)
         {

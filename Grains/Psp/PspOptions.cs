@@ -28,6 +28,20 @@ public sealed class PspOptions
     /// once left a charge open 60 s after it; with 10 s, 15–19 s (<c>ops/chaos --scenario psp-outage</c>).</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>While a silo's circuit to the PSP is open, a charge whose attempt it refused does not retry on its own
+    /// backoff: it waits for the circuit to close, then is released with the others at up to
+    /// <see cref="OutageReleaseRate"/> per second, or tries again by itself after a random time of up to this (from half
+    /// of it). Default 30 s. During the wait the silo sends one waiting charge's attempt every
+    /// <see cref="OutageProbeInterval"/>: the one that finds the PSP back closes the circuit.</summary>
+    public TimeSpan OutageBackstop { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Charges released per second per silo once the circuit to the PSP closes after an outage. Default 500.</summary>
+    public int OutageReleaseRate { get; set; } = 500;
+
+    /// <summary>How often a silo with charges waiting out an outage sends one of them to see whether the PSP is back.
+    /// Default 2 s (the circuit's break).</summary>
+    public TimeSpan OutageProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>A pending (asynchronous) payment is asked for after this if no callback came. Default 10 s.</summary>
     public TimeSpan PendingCheck { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -13,7 +13,7 @@ namespace FinCore.Grains.Psp;
 /// is removed by the charge's final commit). Nothing is written before a request goes out: an activation knows whether
 /// its own request is in doubt, and a new activation (after a crash, on another silo) cannot know, so it asks the PSP
 /// before sending again. The PSP idempotency key is the charge id, so even a re-send never captures twice.</summary>
-public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [PersistentState("psp")] ITransactionalState<PspRetryState> state)
+public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspOptions> options, [PersistentState("psp")] ITransactionalState<PspRetryState> state)
     : Grain, IPspRetryGrain, IRemindable
 {
     /// <summary>The reminder that triggers an attempt (the charge registers the first one).</summary>
@@ -63,6 +63,8 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         await state.WriteStateAsync([ReminderWithState(AttemptReminder, TimeSpan.Zero, Timeout.InfiniteTimeSpan)]);
     }
 
+    public Task Wake() => state.State is { Done: false, Payment: not null } ? ReceiveReminder(AttemptReminder, default) : Task.CompletedTask;
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var s = state.State;
@@ -70,6 +72,8 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         {
             return;
         }
+
+        outage.Stop(GetPrimaryKeyString()); // attempted now, whatever woke it
 
         if (s.Attempts == 0 && !s.Pending)
         {
@@ -141,7 +145,7 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
                 }
 
                 s.LastError = result.Error ?? result.Kind.ToString();
-                await ScheduleNextOrGiveUpAsync();
+                await ScheduleNextOrGiveUpAsync(result.CircuitOpen);
                 break;
         }
     }
@@ -152,7 +156,9 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
     /// was final already.</summary>
     private Task FinishAsync() => state.RecordExists ? state.ClearStateAsync([ReminderRemovalWithState(AttemptReminder)]) : Task.CompletedTask;
 
-    private async Task ScheduleNextOrGiveUpAsync()
+    /// <summary>The next attempt after a failed one: after its backoff, or, when the silo's open circuit refused it (the
+    /// PSP is failing for everyone), once the circuit closes again (<see cref="PspOutage"/>; the reminder is the backstop).</summary>
+    private async Task ScheduleNextOrGiveUpAsync(bool circuitOpen)
     {
         var s = state.State;
         if (s.Attempts >= _options.MaxAttempts || DateTime.UtcNow - s.FirstAttemptAt >= _options.MaxElapsed)
@@ -165,7 +171,12 @@ public sealed class PspRetryGrain(PspClient psp, IOptions<PspOptions> options, [
         }
 
         PaymentsMetrics.Retry();
-        await state.WriteStateAsync([ReminderWithState(AttemptReminder, _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan)]);
+        var backstop = _options.OutageBackstop * (0.5 + (Random.Shared.NextDouble() / 2));
+        await state.WriteStateAsync([ReminderWithState(AttemptReminder, circuitOpen ? backstop : _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan)]);
+        if (circuitOpen)
+        {
+            outage.Wait(GetPrimaryKeyString());
+        }
     }
 
     private static async Task<PspCallResult> CallAsync(string what, Func<Task<PspCallResult>> call)

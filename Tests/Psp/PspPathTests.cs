@@ -139,14 +139,23 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
     public async Task Charges_acknowledged_during_a_30_s_psp_outage_all_succeed_after_it_each_captured_once()
     {
         var (_, key) = await fincore.CreateTenantAsync(limits: new { velocity_per_payment_method = 1000 });
+        var retriesBefore = await MetricSumAsync("fincore_psp_retries_total");
         await SetFaultsAsync(new { outage = true });
         var ids = new List<string>();
+        var waited = 0.0;
         var outage = System.Diagnostics.Stopwatch.StartNew();
         while (outage.Elapsed < TimeSpan.FromSeconds(30))
         {
             ids.Add(await CreateAsync(key));
             await Task.Delay(1000); // traffic during the outage: one charge a second
+            waited = Math.Max(waited, await MetricSumAsync("fincore_psp_outage_waiting"));
         }
+
+        // Once the circuit opened, the charges waited for the PSP instead of each retrying on its own backoff (100 ms
+        // doubling to 2 s here: ~15 retries per charge over the outage, ~450 in all, before they waited).
+        Assert.True(waited > 0, "no charge waited out the outage");
+        var retries = await MetricSumAsync("fincore_psp_retries_total") - retriesBefore;
+        Assert.True(retries < 5 * ids.Count, $"{retries} retries for {ids.Count} charges during the outage");
 
         foreach (var id in ids)
         {

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using FinCore.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FinCore.Grains.Psp;
+
+/// <summary>The charges of this silo waiting out a PSP outage. Without it each one retried on its own backoff, so the
+/// retries grew with the outage (at 1,000 charges/s, some 30,000 charges after 30 s, a retry each every few seconds:
+/// a reminder and a state write apiece) and crowded out new charges. A charge whose attempt the open circuit refused
+/// waits here instead, with a long reminder as its backstop (<see cref="PspOptions.OutageBackstop"/>); one of them is
+/// sent every <see cref="PspOptions.OutageProbeInterval"/> to find out whether the PSP is back, and once the circuit
+/// closes they are released at <see cref="PspOptions.OutageReleaseRate"/> per second. In memory only: after a crash,
+/// the backstop reminders bring them back.</summary>
+public sealed partial class PspOutage
+{
+    private readonly ConcurrentDictionary<string, byte> _waiting = new();
+    private readonly PspPipeline _pipeline;
+    private readonly PspOptions _options;
+    private readonly IServiceProvider _services;
+    private readonly ILogger _logger;
+    private int _running;
+
+    public PspOutage(PspPipeline pipeline, IOptions<PspOptions> options, IServiceProvider services, ILogger<PspOutage> logger)
+    {
+        _pipeline = pipeline;
+        _options = options.Value;
+        _services = services;
+        _logger = logger;
+        pipeline.Closed += Start;
+        PaymentsMetrics.ObserveOutageWaiting(() => _waiting.Count);
+    }
+
+    /// <summary>Charges waiting on this silo now.</summary>
+    public int Waiting => _waiting.Count;
+
+    /// <summary>The charge (its retry grain's key) waits for the PSP.</summary>
+    public void Wait(string key)
+    {
+        _waiting.TryAdd(key, 0);
+        Start();
+    }
+
+    /// <summary>The charge is being attempted: it no longer waits.</summary>
+    public void Stop(string key) => _waiting.TryRemove(key, out _);
+
+    private void Start()
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 0)
+        {
+            _ = Task.Run(RunAsync);
+        }
+    }
+
+    /// <summary>While charges wait: with the circuit open, send one every probe interval; with it closed, release them
+    /// all, paced. Ends when none waits.</summary>
+    private async Task RunAsync()
+    {
+        try
+        {
+            var grains = _services.GetRequiredService<IGrainFactory>();
+            var perTick = Math.Max(1, _options.OutageReleaseRate / 10);
+            var released = 0;
+            while (!_waiting.IsEmpty)
+            {
+                if (!_pipeline.IsClosed)
+                {
+                    if (released > 0)
+                    {
+                        Log.Released(_logger, released, _waiting.Count); // and the circuit opened again
+                        released = 0;
+                    }
+
+                    Release(grains, 1); // a probe: if the PSP answers, the circuit closes
+                    await Task.Delay(_options.OutageProbeInterval);
+                    continue;
+                }
+
+                released += Release(grains, perTick);
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
+
+            if (released > 0)
+            {
+                Log.Released(_logger, released, 0);
+            }
+        }
+        catch (Exception e)
+        {
+            Log.Failed(_logger, e);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+
+        if (!_waiting.IsEmpty)
+        {
+            Start(); // one came in as the loop ended
+        }
+    }
+
+    private int Release(IGrainFactory grains, int count)
+    {
+        var released = 0;
+        foreach (var key in _waiting.Keys)
+        {
+            if (released == count)
+            {
+                break;
+            }
+
+            if (_waiting.TryRemove(key, out _))
+            {
+                released++;
+                _ = WakeAsync(grains, key);
+            }
+        }
+
+        return released;
+    }
+
+    private async Task WakeAsync(IGrainFactory grains, string key)
+    {
+        try
+        {
+            await grains.GetGrain<IPspRetryGrain>(key).Wake();
+        }
+        catch (Exception e)
+        {
+            Log.WakeFailed(_logger, key, e.Message); // its backstop reminder still stands
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "PSP circuit closed: released {Released} charges that waited out the outage, {Left} still waiting")]
+        public static partial void Released(ILogger logger, int released, int left);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing charge {Key} after a PSP outage failed ({Reason}); its reminder will retry it")]
+        public static partial void WakeFailed(ILogger logger, string key, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "The PSP outage release loop failed; waiting charges retry on their reminders")]
+        public static partial void Failed(ILogger logger, Exception e);
+    }
+}
