@@ -171,7 +171,9 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         }
 
         PaymentsMetrics.Retry();
-        var backstop = _options.OutageBackstop * (0.5 + (Random.Shared.NextDouble() / 2));
+        // Not past the retry budget: a charge still waiting when it runs out is dead-lettered on time.
+        var left = _options.MaxElapsed - (DateTime.UtcNow - s.FirstAttemptAt);
+        var backstop = TimeSpan.FromTicks(Math.Min((_options.OutageBackstop * (0.5 + (Random.Shared.NextDouble() / 2))).Ticks, Math.Max(left.Ticks, 0)));
         await state.WriteStateAsync([ReminderWithState(AttemptReminder, circuitOpen ? backstop : _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan)]);
         if (circuitOpen)
         {
