@@ -50,6 +50,7 @@ internal sealed class ChargeRowStorage : RowStateStorage<ChargeState>
     public override ChargeState Read(NpgsqlDataReader row, int first, string grainKey)
     {
         string? Text(int i) => row.IsDBNull(first + i) ? null : row.GetString(first + i);
+        var key = KeyValues(grainKey);
         var status = row.GetString(first);
         if (!ChargeStatusMachine.TryParseApi(status, out var parsed))
         {
@@ -58,7 +59,7 @@ internal sealed class ChargeRowStorage : RowStateStorage<ChargeState>
 
         var charge = new Charge
         {
-            Id = (string)KeyValues(grainKey)[1],
+            Id = (string)key[1],
             Status = status,
             Attempts = row.GetInt32(first + 1),
             PspReference = Text(2),
@@ -76,7 +77,7 @@ internal sealed class ChargeRowStorage : RowStateStorage<ChargeState>
         };
         return new ChargeState
         {
-            TenantId = (string)KeyValues(grainKey)[0],
+            TenantId = (string)key[0],
             Charge = charge,
             Status = parsed,
             Fingerprint = Text(15),

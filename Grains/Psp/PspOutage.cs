@@ -29,10 +29,10 @@ public sealed partial class PspOutage
         _services = services;
         _logger = logger;
         pipeline.Closed += Start;
-        PaymentsMetrics.ObserveOutageWaiting(() => _waiting.Count);
+        PaymentsMetrics.ObserveOutageWaiting(() => Waiting);
     }
 
-    /// <summary>Charges waiting on this silo now.</summary>
+    /// <summary>Charges waiting on this silo now (gauge <c>fincore_psp_outage_waiting</c>).</summary>
     public int Waiting => _waiting.Count;
 
     /// <summary>The charge (its retry grain's key) waits for the PSP.</summary>

@@ -171,14 +171,21 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         }
 
         PaymentsMetrics.Retry();
-        // Not past the retry budget: a charge still waiting when it runs out is dead-lettered on time.
-        var left = _options.MaxElapsed - (DateTime.UtcNow - s.FirstAttemptAt);
-        var backstop = TimeSpan.FromTicks(Math.Min((_options.OutageBackstop * (0.5 + (Random.Shared.NextDouble() / 2))).Ticks, Math.Max(left.Ticks, 0)));
-        await state.WriteStateAsync([ReminderWithState(AttemptReminder, circuitOpen ? backstop : _options.Backoff(s.Attempts), Timeout.InfiniteTimeSpan)]);
+        var next = circuitOpen ? OutageBackstop(s.FirstAttemptAt) : _options.Backoff(s.Attempts);
+        await state.WriteStateAsync([ReminderWithState(AttemptReminder, next, Timeout.InfiniteTimeSpan)]);
         if (circuitOpen)
         {
             outage.Wait(GetPrimaryKeyString());
         }
+    }
+
+    /// <summary>When a charge waiting out an outage tries by itself: half to all of <see cref="PspOptions.OutageBackstop"/>,
+    /// but not past the retry budget, so one still waiting when it runs out is dead-lettered on time.</summary>
+    private TimeSpan OutageBackstop(DateTime firstAttemptAt)
+    {
+        var left = _options.MaxElapsed - (DateTime.UtcNow - firstAttemptAt);
+        var backstop = _options.OutageBackstop * (0.5 + (Random.Shared.NextDouble() / 2));
+        return left < backstop ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : backstop;
     }
 
     private static async Task<PspCallResult> CallAsync(string what, Func<Task<PspCallResult>> call)

@@ -56,11 +56,11 @@ internal sealed class GrainStorage : IAsyncDisposable
 
     /// <summary>A state kept in a row of <paramref name="row"/>'s table, or, when it is not there, in
     /// <c>fc_grain_state</c> (one round trip for both): its ETag and either the state read from the row or the JSON.</summary>
-    public async Task<(long Etag, TState? Row, string? Json)?> ReadAsync<TState>(RowStateStorage<TState> row, GrainId grain, string stateName, CancellationToken ct)
-        where TState : new()
+    public async Task<(long Etag, TState? Row, string? Json)?> ReadAsync<TState>(RowStateStorage<TState> row, object[] rowKey, GrainId grain, string stateName,
+        CancellationToken ct) where TState : new()
     {
         await using var cmd = _db.CreateCommand(row.ReadSql);
-        AddValues(cmd.Parameters, row.KeyValues(grain.Key));
+        AddValues(cmd.Parameters, rowKey);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.Type });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grain.Key });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
@@ -210,7 +210,7 @@ internal sealed class GrainStorage : IAsyncDisposable
     /// <summary>A row-stored state's INSERT (key, columns, write id) or UPDATE (columns, write id, key, etag).</summary>
     private static NpgsqlBatchCommand RowCommand(RowStateStorage row, StateWrite w)
     {
-        var key = row.KeyValues(w.Grain.Key);
+        var key = w.RowKey!;
         var cmd = new NpgsqlBatchCommand(w.ExpectedEtag is null ? row.InsertSql : row.UpdateSql);
         if (w.ExpectedEtag is null)
         {
@@ -249,7 +249,7 @@ internal sealed class GrainStorage : IAsyncDisposable
         AddValues(cmd.Parameters, c.Parameters);
         if (w.Row is { } r)
         {
-            AddValues(cmd.Parameters, r.KeyValues(w.Grain.Key));
+            AddValues(cmd.Parameters, w.RowKey!);
         }
         else
         {

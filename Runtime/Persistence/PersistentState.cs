@@ -19,6 +19,9 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
     /// <summary>Where the stored state is: its row (true), <c>fc_grain_state</c> (false), or nowhere yet (null).</summary>
     private bool? _inRow;
 
+    /// <summary>The row's key values (the grain key never changes).</summary>
+    private readonly object[]? _rowKey = row?.KeyValues(grain.Key);
+
     public TState State { get; set; } = new();
 
     public string? Etag => _etag?.ToString(CultureInfo.InvariantCulture);
@@ -29,7 +32,7 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
     {
         if (row is not null)
         {
-            var found = await storage.ReadAsync(row, grain, stateName, cancellationToken);
+            var found = await storage.ReadAsync(row, _rowKey!, grain, stateName, cancellationToken);
             (State, _etag, _inRow) = found switch
             {
                 { Json: null } f => (f.Row!, f.Etag, true),
@@ -66,7 +69,7 @@ internal sealed class PersistentState<TState>(GrainId grain, string stateName, G
         var first = _etag is null;
         _etag = await CommitAsync(inRow
             ? new StateWrite(grain, stateName, _etag, "", alsoWrite, delete: false, row,
-                first ? row.InsertValues(grain.Key, State) : row.UpdateValues(State))
+                first ? row.InsertValues(grain.Key, State) : row.UpdateValues(State), _rowKey)
             : new StateWrite(grain, stateName, _etag, JsonSerializer.Serialize(State, json),
                 [row.WriteAlongside(grain.Key, State, first), .. alsoWrite], delete: false));
         _inRow = inRow;

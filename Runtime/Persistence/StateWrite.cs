@@ -2,9 +2,9 @@ namespace FinCore.Runtime.Persistence;
 
 /// <summary>One pending state write on its way into a group commit: the state as JSON for <c>fc_grain_state</c>, or,
 /// with <see cref="Row"/>, as the values of its row's columns (<see cref="RowStateStorage"/>'s insert or update
-/// columns).</summary>
+/// columns), found by <see cref="RowKey"/> (its key columns' values).</summary>
 internal sealed class StateWrite(GrainId grain, string stateName, long? expectedEtag, string json,
-    IReadOnlyList<StorageCommand>? alsoWrite, bool delete, RowStateStorage? row = null, object?[]? rowValues = null)
+    IReadOnlyList<StorageCommand>? alsoWrite, bool delete, RowStateStorage? row = null, object?[]? rowValues = null, object[]? rowKey = null)
     : TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public GrainId Grain { get; } = grain;
@@ -15,5 +15,6 @@ internal sealed class StateWrite(GrainId grain, string stateName, long? expected
     public bool Delete { get; } = delete;
     public RowStateStorage? Row { get; } = row;
     public object?[]? RowValues { get; } = rowValues;
+    public object[]? RowKey { get; } = rowKey;
     public Guid WriteId { get; } = Guid.NewGuid();
 }
