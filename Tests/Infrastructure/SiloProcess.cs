@@ -68,6 +68,30 @@ public sealed partial class SiloProcess : IAsyncDisposable
         return Launch(Repo.Built("Silo", "FinCore.Silo.dll"), vars, port, httpPort);
     }
 
+    /// <summary>An Orleans silo process (<c>dotnet FinCore.OrleansSilo.dll</c>) of <paramref name="clusterId"/>, trusting the
+    /// cluster certificate at <paramref name="certificate"/>, hosting the test grains.</summary>
+    public static SiloProcess StartOrleans(string postgres, string clusterId, string certificate, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var port = FreePort.Next();
+        var httpPort = FreePort.Next();
+        var vars = new Dictionary<string, string>
+        {
+            ["FINCORE_POSTGRES"] = postgres,
+            ["FINCORE_CLUSTER_ID"] = clusterId,
+            ["FINCORE_CLUSTER_CERT"] = certificate,
+            ["FINCORE_SILO_PORT"] = port.ToString(),
+            ["FINCORE_GATEWAY_PORT"] = FreePort.Next().ToString(),
+            ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
+            ["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.OrleansTestGrains.dll"),
+        };
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            vars[k] = v;
+        }
+
+        return Launch(Repo.Built("OrleansSilo", "FinCore.OrleansSilo.dll"), vars, port, httpPort);
+    }
+
     /// <summary>A gateway process (<c>dotnet FinCore.Gateway.dll</c>) for the cluster; <see cref="HttpPort"/> is its API port.</summary>
     public static SiloProcess StartGateway(string postgres, string clusterId, string secret, string adminToken, int? port = null, string pspSecret = "",
         IReadOnlyDictionary<string, string>? env = null)
@@ -129,6 +153,20 @@ public sealed partial class SiloProcess : IAsyncDisposable
         if (SysKill(_process.Id, 15) != 0)
         {
             throw new InvalidOperationException($"kill -TERM {_process.Id} failed");
+        }
+    }
+
+    /// <summary>SIGSTOP: the process is frozen (a long pause, a hung machine) but keeps its sockets.</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>SIGCONT: a paused process runs on.</summary>
+    public void Resume() => Signal(18);
+
+    private void Signal(int signal)
+    {
+        if (SysKill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed");
         }
     }
 

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using FinCore.Tests.Grains;
+using FinCore.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace FinCore.Tests.Cluster;
+
+/// <summary>What FinCore relies on Orleans for, over real silo processes on our PostgreSQL schema: the cluster forms
+/// in our membership tables, grains of a killed silo answer again from the others within seconds, state is
+/// ETag-guarded, reminders survive their silo, and nothing without the cluster certificate gets in.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class OrleansClusterTests(PostgresServer server)
+{
+    [Fact]
+    public async Task Two_silos_form_a_cluster_and_grains_answer_and_keep_state_on_both()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
+        foreach (var silo in cluster.Silos)
+        {
+            Assert.Equal(3, await cluster.StatusAsync(silo)); // Active
+        }
+
+        var grains = Enumerable.Range(0, 40).Select(i => cluster.Client.GetGrain<IProbeGrain>($"probe/{i}")).ToList();
+        var places = await Task.WhenAll(grains.Select(g => g.WhereAmI()));
+        foreach (var silo in cluster.Silos)
+        {
+            Assert.Contains(places, p => p.StartsWith(OrleansTestCluster.AddressOf(silo), StringComparison.Ordinal));
+        }
+
+        Assert.All(await Task.WhenAll(grains.Select(g => g.Increment())), n => Assert.Equal(1, n));
+        Assert.All(await Task.WhenAll(grains.Select(g => g.Increment())), n => Assert.Equal(2, n));
+        Assert.Equal(40, await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_grain_state WHERE version = 2"));
+    }
+
+    [Fact]
+    public async Task Grains_of_a_killed_silo_answer_from_another_within_3_seconds_with_their_state()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 3);
+        var grains = Enumerable.Range(0, 90).Select(i => cluster.Client.GetGrain<IProbeGrain>($"failover/{i}")).ToList();
+        await Task.WhenAll(grains.Select(g => g.Increment()));
+        var victim = cluster.Silos[1];
+        var places = await Task.WhenAll(grains.Select(g => g.WhereAmI()));
+        var onVictim = grains.Where((_, i) => places[i].StartsWith(OrleansTestCluster.AddressOf(victim), StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(onVictim);
+
+        victim.Kill();
+        var clock = Stopwatch.StartNew();
+        var answeredAfter = await Task.WhenAll(onVictim.Select(async g =>
+        {
+            while (true)
+            {
+                try
+                {
+                    var where = await g.WhereAmI().WaitAsync(TimeSpan.FromSeconds(2));
+                    Assert.False(where.StartsWith(OrleansTestCluster.AddressOf(victim), StringComparison.Ordinal));
+                    return clock.Elapsed;
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException && clock.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(50); // the dead silo is not declared dead yet: a caller retries
+                }
+            }
+        }));
+
+        var slowest = answeredAfter.Max();
+        Assert.True(slowest <= TimeSpan.FromSeconds(3), $"the killed silo's grains answered again after {slowest.TotalSeconds:0.00} s; the target is 3 s");
+        Assert.All(await Task.WhenAll(onVictim.Select(g => g.Increment())), n => Assert.Equal(2, n));
+        Assert.Equal(6, await cluster.StatusAsync(victim)); // Dead
+    }
+
+    [Fact]
+    public async Task A_stale_activation_cannot_overwrite_newer_state()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
+        var stale = cluster.Silos[0];
+        var grain = (await FindGrainOnAsync(cluster, stale, "stale")).Single();
+        Assert.Equal(1, await grain.Increment());
+
+        // The activation on the first silo arms a write that will come late: its silo freezes before it is made, is
+        // declared dead, and the grain moves on without it.
+        await grain.ArmLateWrite(TimeSpan.FromSeconds(1), 999);
+        stale.Pause();
+        await Poll.UntilAsync(async () => await cluster.StatusAsync(stale) == 6, TimeSpan.FromSeconds(30), "the frozen silo to be declared dead");
+        await RetryAsync(async () =>
+        {
+            await grain.Set(2); // a new activation on the other silo reads version 1 and writes version 2
+            return true;
+        });
+
+        stale.Resume(); // its activation wakes up and makes the write it was about to make, with the version it read
+        await Poll.UntilAsync(() => stale.Log.Contains("late write of 999", StringComparison.Ordinal), TimeSpan.FromSeconds(30),
+            $"the stale activation's timer to write; its silo's log ends:\n{string.Join('\n', stale.Log.Split('\n').TakeLast(30))}");
+        Assert.Contains("late write of 999 refused", stale.Log, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => stale.HasExited, TimeSpan.FromSeconds(30), "the silo that was declared dead to stop");
+        Assert.Equal(2, await grain.Get());
+        Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_grain_state WHERE convert_from(payload, 'UTF8') LIKE '%999%'"));
+    }
+
+    [Fact]
+    public async Task Reminders_owned_by_a_killed_silo_still_fire_on_the_others()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 3);
+        var grains = Enumerable.Range(0, 60).Select(i => cluster.Client.GetGrain<IReminderProbeGrain>($"reminder/{i}")).ToList();
+        await Task.WhenAll(grains.Select(g => g.Schedule(TimeSpan.FromSeconds(6), TimeSpan.FromMinutes(1))));
+        Assert.True(await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_reminders") == 60);
+
+        var victim = cluster.Silos[2];
+        victim.Kill(); // before any is due: the ranges it owned (and the grains it hosted) move to the others
+        await Poll.UntilAsync(async () => (await Task.WhenAll(grains.Select(g => RetryAsync(() => g.Fired())))).All(f => f is not null),
+            TimeSpan.FromSeconds(50), "every reminder to fire", intervalMs: 500);
+
+        var fired = await Task.WhenAll(grains.Select(g => g.Fired()));
+        Assert.All(fired, f => Assert.False(f!.Silo.StartsWith(OrleansTestCluster.AddressOf(victim), StringComparison.Ordinal)));
+        await Poll.UntilAsync(async () => await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_reminders") == 0,
+            TimeSpan.FromSeconds(10), "each grain to drop its reminder after the tick");
+    }
+
+    [Fact]
+    public async Task Racing_first_writes_of_a_grain_state_leave_one_row_and_one_winner()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        string write;
+        await using (var conn = new NpgsqlConnection(cluster.Postgres))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT querytext FROM orleansquery WHERE querykey = 'WriteToStorageKey'", conn);
+            write = (string)(await cmd.ExecuteScalarAsync())!;
+        }
+
+        // The statement Orleans' storage runs for a grain's first write (no ETag yet), twice at once per grain.
+        await using var dataSource = NpgsqlDataSource.Create(cluster.Postgres);
+        async Task<int?> FirstWrite(string key, byte payload)
+        {
+            await using var cmd = dataSource.CreateCommand(write);
+            cmd.Parameters.AddWithValue("GrainIdHash", key.GetHashCode());
+            cmd.Parameters.AddWithValue("GrainIdN0", 0L);
+            cmd.Parameters.AddWithValue("GrainIdN1", 0L);
+            cmd.Parameters.AddWithValue("GrainTypeHash", 7);
+            cmd.Parameters.AddWithValue("GrainTypeString", "race");
+            cmd.Parameters.AddWithValue("GrainIdExtensionString", key);
+            cmd.Parameters.AddWithValue("ServiceId", "fincore");
+            cmd.Parameters.AddWithValue("GrainStateVersion", DBNull.Value);
+            cmd.Parameters.AddWithValue("PayloadBinary", new[] { payload });
+            return await cmd.ExecuteScalarAsync() as int?;
+        }
+
+        var keys = Enumerable.Range(0, 300).Select(i => $"race/{i}").ToList();
+        var results = await Task.WhenAll(keys.Select(async k => await Task.WhenAll(FirstWrite(k, 1), FirstWrite(k, 2))));
+        Assert.All(results, pair => Assert.Single(pair, v => v == 1));
+        Assert.All(results, pair => Assert.Single(pair, v => v is null));
+        Assert.Equal(300, await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_grain_state WHERE grain_type = 'race'"));
+    }
+
+    [Fact]
+    public async Task A_client_without_the_cluster_certificate_is_refused()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        Assert.Equal(1, await cluster.Client.GetGrain<IProbeGrain>("tls").Increment()); // the cluster's own client gets in
+
+        // A client with a certificate of its own: the silo's TLS handshake rejects it, and the client, which retries
+        // its gateways for minutes, is given 15 s.
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var refused = await Record.ExceptionAsync(async () =>
+        {
+            using var foreign = await cluster.StartClientAsync(ClusterCertificate.CreateForeign(), patience.Token);
+            await foreign.Services.GetRequiredService<Orleans.IClusterClient>().GetGrain<IProbeGrain>("tls").Increment();
+        });
+        Assert.NotNull(refused);
+        Assert.Contains("The remote certificate was rejected", cluster.Silos[0].Log, StringComparison.Ordinal);
+        Assert.Equal(1, await cluster.Client.GetGrain<IProbeGrain>("tls").Get());
+    }
+
+    private static async Task<List<IProbeGrain>> FindGrainOnAsync(OrleansTestCluster cluster, SiloProcess silo, string prefix)
+    {
+        for (var i = 0; ; i++)
+        {
+            var grain = cluster.Client.GetGrain<IProbeGrain>($"{prefix}/{i}");
+            if ((await grain.WhereAmI()).StartsWith(OrleansTestCluster.AddressOf(silo), StringComparison.Ordinal))
+            {
+                return [grain];
+            }
+        }
+    }
+
+    /// <summary>A call retried while the cluster settles after a silo died (calls routed to it fail fast).</summary>
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static async Task<long> CountAsync(string postgres, string sql)
+    {
+        await using var conn = new NpgsqlConnection(postgres);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+}
