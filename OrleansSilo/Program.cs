@@ -22,6 +22,7 @@ try
     await OrleansQueries.StoreAsync(database.DataSource, CancellationToken.None);
 
     app.MapSiloHealth();
+    app.MapOperatorEndpoints(builder.Configuration["FINCORE_ADMIN_TOKEN"]);
     await app.RunAsync();
     return 0;
 }

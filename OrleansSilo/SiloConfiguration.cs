@@ -2,6 +2,9 @@ using System.Net;
 using System.Reflection;
 using FinCore.Cluster;
 using Orleans.Configuration;
+using Orleans.Dashboard;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Orleans.Serialization;
 
 namespace FinCore.Silo;
@@ -21,6 +24,7 @@ internal static class SiloConfiguration
         ["--http-port"] = "FINCORE_HTTP_PORT",
         ["--silo-name"] = "FINCORE_SILO_NAME",
         ["--grain-assemblies"] = "FINCORE_GRAIN_ASSEMBLIES",
+        ["--admin-token"] = "FINCORE_ADMIN_TOKEN",
     };
 
     /// <summary>Makes this web application an Orleans silo of the cluster the configuration names.</summary>
@@ -43,6 +47,9 @@ internal static class SiloConfiguration
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
         builder.Services.AddSingleton(cluster);
+        // Orleans' own meters (activations, messaging, membership, storage, reminders…) on /metrics.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("Microsoft.Orleans").AddPrometheusExporter())
+            .ConfigureResource(r => r.AddService("fincore-silo", serviceInstanceId: siloName));
 
         builder.UseOrleans(silo =>
         {
@@ -73,6 +80,7 @@ internal static class SiloConfiguration
             // PSP retries and webhook back-off schedule reminders seconds apart (Orleans' minimum is 1 min).
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.UseTls(cluster.Certificate, cluster.ConfigureTls);
+            silo.AddDashboard();
             foreach (var assembly in grainAssemblies)
             {
                 silo.Services.AddSerializer(s => s.AddAssembly(assembly));
