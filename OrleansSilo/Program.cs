@@ -4,6 +4,12 @@ using FinCore.Runtime.Persistence;
 using FinCore.Silo;
 using FinCore.Silo.Schema;
 
+if (args is ["--make-cluster-cert", var certPath])
+{
+    ClusterCertificates.Create(certPath);
+    return 0;
+}
+
 try
 {
     var builder = WebApplication.CreateSlimBuilder(args);
@@ -13,6 +19,7 @@ try
     var cluster = ClusterSettings.From(builder.Configuration);
     builder.AddFinCoreSilo(cluster);
     builder.Services.AddSingleton<IMigrationSource, OrleansSchema>();
+    builder.Services.AddSingleton<IMigrationSource, FinCore.Silo.Storage.StateMigrations>();
     builder.Services.AddSingleton(sp => new Database(cluster.Postgres, sp.GetServices<IMigrationSource>(), sp.GetRequiredService<ILogger<Database>>()));
     var app = builder.Build();
 

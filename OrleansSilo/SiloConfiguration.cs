@@ -1,6 +1,9 @@
 using System.Net;
 using System.Reflection;
 using FinCore.Cluster;
+using FinCore.Runtime.Persistence;
+using FinCore.Silo.Storage;
+using Orleans.Runtime.Hosting;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
@@ -37,6 +40,7 @@ internal static class SiloConfiguration
         var httpPort = Port(config, "FINCORE_HTTP_PORT", 0);
         var siloName = config["FINCORE_SILO_NAME"] ?? $"silo-{siloPort}";
         var grainAssemblies = LoadGrainAssemblies(config["FINCORE_GRAIN_ASSEMBLIES"]);
+        var storage = config.GetSection("Storage").Get<GroupCommitOptions>() ?? new GroupCommitOptions();
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -76,6 +80,9 @@ internal static class SiloConfiguration
                 o.ConnectionString = cluster.Postgres;
             });
             silo.UseSystemTextJsonGrainStorageSerializer();
+            // FinCore's own storage, for grains whose writes are hot or carry statements (GroupCommitGrainStorage).
+            silo.Services.AddGrainStorage(GroupCommitGrainStorage.ProviderName, (sp, name) => new GroupCommitGrainStorage(name,
+                sp.GetRequiredService<Database>().DataSource, storage, sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>()));
             silo.Configure<ClusterMembershipOptions>(ConfigureFailureDetection);
             // PSP retries and webhook back-off schedule reminders seconds apart (Orleans' minimum is 1 min).
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));

@@ -69,12 +69,15 @@ public sealed class OrleansClusterTests(PostgresServer server)
         Assert.Equal(6, await cluster.StatusAsync(victim)); // Dead
     }
 
-    [Fact]
-    public async Task A_stale_activation_cannot_overwrite_newer_state()
+    [Theory]
+    [InlineData("adonet")]
+    [InlineData("groupcommit")]
+    public async Task A_stale_activation_cannot_overwrite_newer_state(string storage)
     {
         await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
+        await ExecuteAsync(cluster.Postgres, "CREATE TABLE probe_outbox (grain text NOT NULL, count integer NOT NULL)");
         var stale = cluster.Silos[0];
-        var grain = (await FindGrainOnAsync(cluster, stale, "stale")).Single();
+        var grain = await FindGrainOnAsync(cluster, stale, $"stale-{storage}", storage);
         Assert.Equal(1, await grain.Increment());
 
         // The activation on the first silo arms a write that will come late: its silo freezes before it is made, is
@@ -95,6 +98,8 @@ public sealed class OrleansClusterTests(PostgresServer server)
         await Poll.UntilAsync(() => stale.HasExited, TimeSpan.FromSeconds(30), "the silo that was declared dead to stop");
         Assert.Equal(2, await grain.Get());
         Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_grain_state WHERE convert_from(payload, 'UTF8') LIKE '%999%'"));
+        Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM fc_grain_state WHERE data::text LIKE '%999%'"));
+        Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM probe_outbox WHERE count = 999")); // nor its statements
     }
 
     [Fact]
@@ -171,16 +176,58 @@ public sealed class OrleansClusterTests(PostgresServer server)
         Assert.Equal(1, await cluster.Client.GetGrain<IProbeGrain>("tls").Get());
     }
 
-    private static async Task<List<IProbeGrain>> FindGrainOnAsync(OrleansTestCluster cluster, SiloProcess silo, string prefix)
+    [Fact]
+    public async Task Group_committed_writes_commit_their_statements_with_them_once_each()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
+        await ExecuteAsync(cluster.Postgres, "CREATE TABLE probe_outbox (grain text NOT NULL, count integer NOT NULL)");
+        var grains = Enumerable.Range(0, 200).Select(i => cluster.Client.GetGrain<IGroupCommitProbeGrain>($"batch/{i}")).ToList();
+        for (var round = 1; round <= 5; round++)
+        {
+            Assert.All(await Task.WhenAll(grains.Select(g => g.Increment())), n => Assert.Equal(round, n));
+        }
+
+        Assert.Equal(1000, await CountAsync(cluster.Postgres, "SELECT count(*) FROM probe_outbox"));
+        Assert.Equal(1000, await CountAsync(cluster.Postgres, "SELECT count(DISTINCT (grain, count)) FROM probe_outbox"));
+        Assert.Equal(200, await CountAsync(cluster.Postgres, "SELECT count(*) FROM fc_grain_state WHERE etag = 5 AND data::text LIKE '%\"count\":5%'"));
+    }
+
+    [Fact]
+    public async Task A_state_stored_by_the_previous_runtime_is_read_and_written_on()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        await ExecuteAsync(cluster.Postgres, "CREATE TABLE probe_outbox (grain text NOT NULL, count integer NOT NULL)");
+        // A row as FinCore's runtime wrote it: fc_grain_state, web-style JSON, its own version.
+        await ExecuteAsync(cluster.Postgres, $$"""
+            INSERT INTO fc_grain_state (grain_type, grain_key, state_name, etag, write_id, data, updated_at)
+            VALUES ('{{GroupCommitProbeGrain.TypeName}}', 'old/1', 'probe', 7, gen_random_uuid(), '{"count":41}', now())
+            """);
+        var grain = cluster.Client.GetGrain<IGroupCommitProbeGrain>("old/1");
+        Assert.Equal(41, await grain.Get());
+        Assert.Equal(42, await grain.Increment());
+        Assert.Equal(1, await CountAsync(cluster.Postgres, "SELECT count(*) FROM fc_grain_state WHERE grain_key = 'old/1' AND etag = 8"));
+    }
+
+    private static async Task<IProbe> FindGrainOnAsync(OrleansTestCluster cluster, SiloProcess silo, string prefix, string storage = "adonet")
     {
         for (var i = 0; ; i++)
         {
-            var grain = cluster.Client.GetGrain<IProbeGrain>($"{prefix}/{i}");
+            IProbe grain = storage == "groupcommit"
+                ? cluster.Client.GetGrain<IGroupCommitProbeGrain>($"{prefix}/{i}")
+                : cluster.Client.GetGrain<IProbeGrain>($"{prefix}/{i}");
             if ((await grain.WhereAmI()).StartsWith(OrleansTestCluster.AddressOf(silo), StringComparison.Ordinal))
             {
-                return [grain];
+                return grain;
             }
         }
+    }
+
+    private static async Task ExecuteAsync(string postgres, string sql)
+    {
+        await using var conn = new NpgsqlConnection(postgres);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     /// <summary>A call retried while the cluster settles after a silo died (calls routed to it fail fast).</summary>

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-
 namespace FinCore.Tests.Infrastructure;
 
 /// <summary>Self-signed cluster certificates (PKCS#12 files with their keys), made once per test run, as ops/up makes
@@ -17,13 +14,8 @@ internal static class ClusterCertificate
 
     private static string Create(string subject)
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-        var dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"fincore-test-certs-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        var path = System.IO.Path.Combine(dir, $"{subject}-{Guid.NewGuid():N}.pfx");
-        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pkcs12));
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"fincore-test-certs-{Environment.ProcessId}", $"{subject}-{Guid.NewGuid():N}.pfx");
+        FinCore.Cluster.ClusterCertificates.Create(path, subject);
         return path;
     }
 }

@@ -1,8 +1,8 @@
 namespace FinCore.Tests.Grains;
 
-/// <summary>A grain that says where it runs and keeps a counter in Orleans' ADO.NET storage.</summary>
-[Alias("FinCore.Tests.IProbeGrain")]
-public interface IProbeGrain : IGrainWithStringKey
+/// <summary>A grain that says where it runs and keeps a counter in its storage.</summary>
+[Alias("FinCore.Tests.IProbe")]
+public interface IProbe : IGrainWithStringKey
 {
     /// <summary>The silo this activation runs on (its address, as the membership table names it).</summary>
     [Alias("WhereAmI")]
@@ -26,3 +26,12 @@ public interface IProbeGrain : IGrainWithStringKey
     [Alias("ArmLateWrite")]
     Task ArmLateWrite(TimeSpan delay, int value);
 }
+
+/// <summary>A probe whose counter is in Orleans' ADO.NET storage.</summary>
+[Alias("FinCore.Tests.IProbeGrain")]
+public interface IProbeGrain : IProbe;
+
+/// <summary>A probe whose counter is in FinCore's group-commit storage; each change of the counter also inserts a row
+/// into <c>probe_outbox</c> (grain, count) in the same transaction (the table must exist).</summary>
+[Alias("FinCore.Tests.IGroupCommitProbeGrain")]
+public interface IGroupCommitProbeGrain : IProbe;
