@@ -69,6 +69,45 @@ public sealed class OrleansClusterTests(PostgresServer server)
         Assert.Equal(6, await cluster.StatusAsync(victim)); // Dead
     }
 
+    [Fact]
+    public async Task Idempotent_calls_retried_through_a_silo_kill_all_succeed()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 3);
+        var grains = Enumerable.Range(0, 60).Select(i => cluster.Client.GetGrain<IProbeGrain>($"kill/{i}")).ToList();
+        await Task.WhenAll(grains.Select(g => g.Set(7)));
+
+        // Eight callers read and re-set every grain in a loop (both idempotent) while one silo is killed.
+        using var stop = new CancellationTokenSource();
+        long calls = 0, failures = 0;
+        var callers = Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        {
+            for (var i = c; !stop.IsCancellationRequested; i += 8)
+            {
+                var grain = grains[i % grains.Count];
+                try
+                {
+                    Assert.Equal(7, await FinCore.Cluster.GrainCallRetry.IdempotentAsync(() => grain.Get()));
+                    await FinCore.Cluster.GrainCallRetry.IdempotentAsync(() => grain.Set(7));
+                    Interlocked.Increment(ref calls);
+                }
+                catch (Exception) when (!stop.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref failures); // a call still failing after the retry budget
+                }
+            }
+        })).ToList();
+
+        await Poll.UntilAsync(() => Interlocked.Read(ref calls) > 200, TimeSpan.FromSeconds(30), "calls to flow");
+        cluster.Silos[1].Kill();
+        await Poll.UntilAsync(async () => await cluster.StatusAsync(cluster.Silos[1]) == 6, TimeSpan.FromSeconds(30), "the killed silo to be declared dead");
+        var atDeath = Interlocked.Read(ref calls);
+        await Poll.UntilAsync(() => Interlocked.Read(ref calls) > atDeath + 200, TimeSpan.FromSeconds(30), "calls to flow after the death");
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+
+        Assert.Equal(0, Interlocked.Read(ref failures));
+    }
+
     [Theory]
     [InlineData("adonet")]
     [InlineData("groupcommit")]
