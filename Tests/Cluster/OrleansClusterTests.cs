@@ -67,6 +67,13 @@ public sealed class OrleansClusterTests(PostgresServer server)
         Assert.True(slowest <= TimeSpan.FromSeconds(3), $"the killed silo's grains answered again after {slowest.TotalSeconds:0.00} s; the target is 3 s");
         Assert.All(await Task.WhenAll(onVictim.Select(g => g.Increment())), n => Assert.Equal(2, n));
         Assert.Equal(6, await cluster.StatusAsync(victim)); // Dead
+
+        // What operators see: the live silos first, each with its activations, then the dead one.
+        await using var db = NpgsqlDataSource.Create(cluster.Postgres);
+        var view = await FinCore.Cluster.ClusterViewSnapshot.ReadAsync(db, cluster.ClusterId, cluster.Client, CancellationToken.None);
+        Assert.Equal(["active", "active", "dead"], view.Silos.Select(s => s.Status));
+        Assert.StartsWith($"127.0.0.1:{victim.Port}@", view.Silos[2].Id, StringComparison.Ordinal);
+        Assert.All(view.Silos.Take(2), s => Assert.True(s.Activations > 0, $"{s.Id} has {s.Activations} activations"));
     }
 
     [Fact]
