@@ -83,6 +83,12 @@ internal static class SiloConfiguration
             // FinCore's own storage, for grains whose writes are hot or carry statements (GroupCommitGrainStorage).
             silo.Services.AddGrainStorage(GroupCommitGrainStorage.ProviderName, (sp, name) => new GroupCommitGrainStorage(name,
                 sp.GetRequiredService<Database>().DataSource, storage, sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>()));
+            // States kept in application rows: every RowStateMapping of the grain assemblies is a provider of its name.
+            foreach (var rows in FindRowMappings(grainAssemblies).GroupBy(m => m.ProviderName))
+            {
+                silo.Services.AddGrainStorage(rows.Key, (sp, name) => new GroupCommitGrainStorage(name,
+                    sp.GetRequiredService<Database>().DataSource, storage, sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>(), rows));
+            }
             silo.Configure<ClusterMembershipOptions>(ConfigureFailureDetection);
             // PSP retries and webhook back-off schedule reminders seconds apart (Orleans' minimum is 1 min).
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
@@ -118,6 +124,11 @@ internal static class SiloConfiguration
         o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
         o.TableRefreshTimeout = TimeSpan.FromSeconds(10);
     }
+
+    private static IEnumerable<RowStateMapping> FindRowMappings(IEnumerable<Assembly> assemblies) =>
+        assemblies.SelectMany(a => a.GetTypes())
+            .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(RowStateMapping).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => (RowStateMapping)Activator.CreateInstance(t)!);
 
     private static List<Assembly> LoadGrainAssemblies(string? paths)
     {

@@ -40,16 +40,22 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
 
     private static readonly ConditionalWeakTable<string, string> s_guarded = new();
 
+    /// <summary>The ETag of a state kept in its row starts with this; one in <c>fc_grain_state</c> is the bare version.</summary>
+    private const string RowEtagPrefix = "r";
+
     private readonly string _name;
+    private readonly IReadOnlyDictionary<Type, RowStateMapping> _rows;
     private readonly NpgsqlDataSource _db;
     private readonly GroupCommitOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>();
     private Task[] _writers = [];
 
-    public GroupCommitGrainStorage(string name, NpgsqlDataSource db, GroupCommitOptions options, ILogger<GroupCommitGrainStorage> logger)
+    public GroupCommitGrainStorage(string name, NpgsqlDataSource db, GroupCommitOptions options, ILogger<GroupCommitGrainStorage> logger,
+        IEnumerable<RowStateMapping>? rows = null)
     {
         _name = name;
+        _rows = (rows ?? []).ToDictionary(r => r.StateType);
         _db = db;
         _options = options;
         _logger = logger;
@@ -73,6 +79,12 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        if (_rows.TryGetValue(typeof(T), out var mapping))
+        {
+            await ReadRowAsync((RowStateMapping<T>)mapping, stateName, grainId, grainState);
+            return;
+        }
+
         await using var cmd = _db.CreateCommand(ReadSql);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.Type.ToString() });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.Key.ToString() });
@@ -95,9 +107,52 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         grainState.RecordExists = true;
     }
 
+    /// <summary>A row-kept state: from its row (ETag <c>r</c>N), or from <c>fc_grain_state</c> where an earlier
+    /// version stored it (ETag N), in one round trip.</summary>
+    private async Task ReadRowAsync<T>(RowStateMapping<T> mapping, string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var key = grainId.Key.ToString()!;
+        await using var cmd = _db.CreateCommand(mapping.ReadSql);
+        AddValues(cmd.Parameters, mapping.KeyValues(key));
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainId.Type.ToString() });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var legacy = mapping.ReadColumns.Count + 1;
+        if (!await reader.ReadAsync() || (reader.IsDBNull(0) && reader.IsDBNull(legacy)))
+        {
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+            return;
+        }
+
+        if (!reader.IsDBNull(0))
+        {
+            grainState.State = mapping.Read(reader, 1, key);
+            grainState.ETag = RowEtagPrefix + reader.GetInt64(0).ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            if (JsonSerializer.Deserialize<T>(reader.GetString(legacy + 1), Json) is { } stored)
+            {
+                grainState.State = stored;
+            }
+
+            grainState.ETag = reader.GetInt64(legacy).ToString(CultureInfo.InvariantCulture);
+        }
+
+        grainState.RecordExists = true;
+    }
+
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var outbox = (grainState.State as IOutboxState)?.TakeOutbox();
+        if (_rows.TryGetValue(typeof(T), out var mapping))
+        {
+            await WriteRowAsync((RowStateMapping<T>)mapping, stateName, grainId, grainState, outbox);
+            return;
+        }
+
         var write = new PendingWrite(grainId.Type.ToString(), grainId.Key.ToString(), stateName, ExpectedEtag(grainState),
             JsonSerializer.Serialize(grainState.State, Json), outbox, delete: false);
         var etag = await CommitAsync(write);
@@ -105,8 +160,39 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         grainState.RecordExists = true;
     }
 
+    /// <summary>A new state goes to its row; one kept in <c>fc_grain_state</c> stays there, with the row kept in step.</summary>
+    private async Task WriteRowAsync<T>(RowStateMapping<T> mapping, string stateName, GrainId grainId, IGrainState<T> grainState,
+        IReadOnlyList<StorageCommand>? outbox)
+    {
+        var key = grainId.Key.ToString()!;
+        var type = grainId.Type.ToString()!;
+        var etag = grainState.ETag;
+        var state = grainState.State ?? throw new InvalidOperationException($"State '{stateName}' of {grainId} is null; a row-kept state always has a value.");
+        if (etag is null || etag.StartsWith(RowEtagPrefix, StringComparison.Ordinal))
+        {
+            long? expected = etag is null ? null : long.Parse(etag.AsSpan(RowEtagPrefix.Length), CultureInfo.InvariantCulture);
+            var values = expected is null ? mapping.InsertValues(key, state) : mapping.UpdateValues(state);
+            var written = await CommitAsync(new PendingWrite(type, key, stateName, expected, "", outbox, delete: false, mapping, values, mapping.KeyValues(key)));
+            grainState.ETag = RowEtagPrefix + written.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            var alongside = mapping.WriteAlongside(key, state, first: false);
+            var written = await CommitAsync(new PendingWrite(type, key, stateName, ExpectedEtag(grainState), JsonSerializer.Serialize(grainState.State, Json),
+                outbox is null ? [alongside] : [alongside, .. outbox], delete: false));
+            grainState.ETag = written.ToString(CultureInfo.InvariantCulture);
+        }
+
+        grainState.RecordExists = true;
+    }
+
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        if (_rows.ContainsKey(typeof(T)))
+        {
+            throw new NotSupportedException($"State '{stateName}' of {grainId} is kept in a row; it is never cleared.");
+        }
+
         var outbox = (grainState.State as IOutboxState)?.TakeOutbox();
         if (grainState.ETag is not null || outbox is { Count: > 0 })
         {
@@ -189,7 +275,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         {
             var w = writes[i];
             var extra = w.AlsoWrite is { Count: > 0 } list ? list : null;
-            var cmd = StateCommand(w, extra);
+            var cmd = w.Row is { } row ? RowCommand(row, w) : StateCommand(w, extra);
             batch.BatchCommands.Add(cmd);
             stateCommands[i] = cmd;
             if (extra is null)
@@ -243,6 +329,35 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         return cmd;
     }
 
+    /// <summary>A row-kept state's INSERT (key, columns, write id) or UPDATE (columns, write id, key, etag).</summary>
+    private static NpgsqlBatchCommand RowCommand(RowStateMapping row, PendingWrite w)
+    {
+        var key = w.RowKey!;
+        var cmd = new NpgsqlBatchCommand(w.ExpectedEtag is null ? row.InsertSql : row.UpdateSql);
+        if (w.ExpectedEtag is null)
+        {
+            AddValues(cmd.Parameters, key);
+        }
+
+        AddValues(cmd.Parameters, w.RowValues!);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
+        if (w.ExpectedEtag is { } etag)
+        {
+            AddValues(cmd.Parameters, key);
+            cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = etag });
+        }
+
+        return cmd;
+    }
+
+    private static void AddValues(NpgsqlParameterCollection p, object?[] values)
+    {
+        foreach (var value in values)
+        {
+            p.Add(value is NpgsqlParameter np ? np : new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+    }
+
     private static void AddKey(NpgsqlParameterCollection p, PendingWrite w)
     {
         p.Add(new NpgsqlParameter<string> { TypedValue = w.GrainType });
@@ -252,13 +367,17 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
 
     private static NpgsqlBatchCommand Guarded(StorageCommand c, PendingWrite w)
     {
-        var cmd = new NpgsqlBatchCommand(GuardedSql(c));
-        foreach (var value in c.Parameters)
+        var cmd = new NpgsqlBatchCommand(w.Row is { } row ? row.Guarded(c) : GuardedSql(c));
+        AddValues(cmd.Parameters, c.Parameters);
+        if (w.Row is not null)
         {
-            cmd.Parameters.Add(value is NpgsqlParameter np ? np : new NpgsqlParameter { Value = value ?? DBNull.Value });
+            AddValues(cmd.Parameters, w.RowKey!);
+        }
+        else
+        {
+            AddKey(cmd.Parameters, w);
         }
 
-        AddKey(cmd.Parameters, w);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = w.WriteId });
         return cmd;
     }

@@ -118,10 +118,12 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Theory]
     [InlineData("adonet")]
     [InlineData("groupcommit")]
+    [InlineData("rows")]
     public async Task A_stale_activation_cannot_overwrite_newer_state(string storage)
     {
         await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
         await ExecuteAsync(cluster.Postgres, "CREATE TABLE probe_outbox (grain text NOT NULL, count integer NOT NULL)");
+        await ExecuteAsync(cluster.Postgres, ProbeRowsTable);
         var stale = cluster.Silos[0];
         var grain = await FindGrainOnAsync(cluster, stale, $"stale-{storage}", storage);
         Assert.Equal(1, await grain.Increment());
@@ -146,6 +148,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
         Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_grain_state WHERE convert_from(payload, 'UTF8') LIKE '%999%'"));
         Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM fc_grain_state WHERE data::text LIKE '%999%'"));
         Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM probe_outbox WHERE count = 999")); // nor its statements
+        Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM probe_rows WHERE count = 999"));
     }
 
     [Fact]
@@ -254,13 +257,43 @@ public sealed class OrleansClusterTests(PostgresServer server)
         Assert.Equal(1, await CountAsync(cluster.Postgres, "SELECT count(*) FROM fc_grain_state WHERE grain_key = 'old/1' AND etag = 8"));
     }
 
+    [Fact]
+    public async Task A_row_kept_state_lives_in_its_row_and_one_stored_before_as_json_stays_there_with_its_row_in_step()
+    {
+        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        await ExecuteAsync(cluster.Postgres, ProbeRowsTable);
+        // A state an earlier version kept as JSON, with the read-model row it kept beside it.
+        await ExecuteAsync(cluster.Postgres, $$"""
+            INSERT INTO fc_grain_state (grain_type, grain_key, state_name, etag, write_id, data, updated_at)
+            VALUES ('{{RowProbeGrain.TypeName}}', 'legacy', 'probe', 3, gen_random_uuid(), '{"count":10}', now());
+            INSERT INTO probe_rows (grain, count) VALUES ('legacy', 10);
+            """);
+
+        var fresh = cluster.Client.GetGrain<IRowProbeGrain>("fresh");
+        Assert.Equal(1, await fresh.Increment());
+        Assert.Equal(2, await fresh.Increment());
+        Assert.Equal(1, await CountAsync(cluster.Postgres, "SELECT count(*) FROM probe_rows WHERE grain = 'fresh' AND count = 2 AND etag = 2"));
+        Assert.Equal(0, await CountAsync(cluster.Postgres, "SELECT count(*) FROM fc_grain_state WHERE grain_key = 'fresh'"));
+
+        var legacy = cluster.Client.GetGrain<IRowProbeGrain>("legacy");
+        Assert.Equal(10, await legacy.Get());
+        Assert.Equal(11, await legacy.Increment());
+        Assert.Equal(1, await CountAsync(cluster.Postgres, "SELECT count(*) FROM fc_grain_state WHERE grain_key = 'legacy' AND etag = 4"));
+        Assert.Equal(1, await CountAsync(cluster.Postgres, "SELECT count(*) FROM probe_rows WHERE grain = 'legacy' AND count = 11 AND etag IS NULL"));
+    }
+
+    private const string ProbeRowsTable = "CREATE TABLE probe_rows (grain text PRIMARY KEY, count integer NOT NULL, etag bigint, write_id uuid)";
+
     private static async Task<IProbe> FindGrainOnAsync(OrleansTestCluster cluster, SiloProcess silo, string prefix, string storage = "adonet")
     {
         for (var i = 0; ; i++)
         {
-            IProbe grain = storage == "groupcommit"
-                ? cluster.Client.GetGrain<IGroupCommitProbeGrain>($"{prefix}/{i}")
-                : cluster.Client.GetGrain<IProbeGrain>($"{prefix}/{i}");
+            IProbe grain = storage switch
+            {
+                "groupcommit" => cluster.Client.GetGrain<IGroupCommitProbeGrain>($"{prefix}/{i}"),
+                "rows" => cluster.Client.GetGrain<IRowProbeGrain>($"{prefix}/{i}"),
+                _ => cluster.Client.GetGrain<IProbeGrain>($"{prefix}/{i}"),
+            };
             if ((await grain.WhereAmI()).StartsWith(OrleansTestCluster.AddressOf(silo), StringComparison.Ordinal))
             {
                 return grain;

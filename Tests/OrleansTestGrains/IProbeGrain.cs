@@ -35,3 +35,7 @@ public interface IProbeGrain : IProbe;
 /// into <c>probe_outbox</c> (grain, count) in the same transaction (the table must exist).</summary>
 [Alias("FinCore.Tests.IGroupCommitProbeGrain")]
 public interface IGroupCommitProbeGrain : IProbe;
+
+/// <summary>A probe whose counter is kept in a row of <c>probe_rows</c> (<see cref="ProbeRowMapping"/>).</summary>
+[Alias("FinCore.Tests.IRowProbeGrain")]
+public interface IRowProbeGrain : IProbe;
