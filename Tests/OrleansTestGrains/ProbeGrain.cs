@@ -1,50 +1,21 @@
-using Orleans.Storage;
-
 namespace FinCore.Tests.Grains;
 
-public sealed class ProbeGrain([PersistentState("probe")] IPersistentState<ProbeState> state) : Grain, IProbeGrain
+public sealed class ProbeGrain([PersistentState("probe")] IPersistentState<ProbeState> state) : ProbeGrainBase, IProbeGrain
 {
-    public Task<string> WhereAmI() => Task.FromResult(RuntimeIdentity);
+    protected override int Count => state.State.Count;
 
-    public async Task<int> Increment()
+    protected override async Task SaveAsync(int value)
     {
-        state.State.Count++;
-        await state.WriteStateAsync();
-        return state.State.Count;
-    }
-
-    public async Task Set(int value)
-    {
+        var before = state.State.Count;
         state.State.Count = value;
-        await state.WriteStateAsync();
-    }
-
-    public Task<int> Get() => Task.FromResult(state.State.Count);
-
-    public Task ArmLateWrite(TimeSpan delay, int value)
-    {
-        this.RegisterGrainTimer(async _ =>
+        try
         {
-            state.State.Count = value;
-            try
-            {
-                await state.WriteStateAsync(CancellationToken.None); // the write is the point, even while the silo stops
-                Report($"late write of {value} stored");
-            }
-            catch (InconsistentStateException e)
-            {
-                Report($"late write of {value} refused: {e.Message}");
-            }
-            catch (Exception e)
-            {
-                Report($"late write of {value} failed: {e.GetType().Name}: {e.Message}");
-                throw;
-            }
-        }, delay, Timeout.InfiniteTimeSpan);
-        return Task.CompletedTask;
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.Count = before;
+            throw;
+        }
     }
-
-    /// <summary>Straight to standard error, unbuffered: a silo that finds itself declared dead exits at once, and a
-    /// line still queued in the console logger would be lost with it.</summary>
-    private static void Report(string line) => Console.Error.WriteLine(line);
 }

@@ -1,6 +1,5 @@
 using FinCore.Silo.Storage;
 using Npgsql;
-using Orleans.Storage;
 
 namespace FinCore.Tests.Grains;
 
@@ -43,40 +42,13 @@ public sealed class ProbeRowMapping : RowStateMapping<RowProbeState>
 }
 
 [GrainType(TypeName)]
-public sealed class RowProbeGrain([PersistentState("probe", ProbeRowMapping.Name)] IPersistentState<RowProbeState> state) : Grain, IRowProbeGrain
+public sealed class RowProbeGrain([PersistentState("probe", ProbeRowMapping.Name)] IPersistentState<RowProbeState> state) : ProbeGrainBase, IRowProbeGrain
 {
     public const string TypeName = "row-probe";
 
-    public Task<string> WhereAmI() => Task.FromResult(RuntimeIdentity);
+    protected override int Count => state.State.Count;
 
-    public async Task<int> Increment()
-    {
-        await SaveAsync(state.State.Count + 1);
-        return state.State.Count;
-    }
-
-    public Task Set(int value) => SaveAsync(value);
-
-    public Task<int> Get() => Task.FromResult(state.State.Count);
-
-    public Task ArmLateWrite(TimeSpan delay, int value)
-    {
-        this.RegisterGrainTimer(async _ =>
-        {
-            try
-            {
-                await SaveAsync(value);
-                Console.Error.WriteLine($"late write of {value} stored");
-            }
-            catch (InconsistentStateException e)
-            {
-                Console.Error.WriteLine($"late write of {value} refused: {e.Message}");
-            }
-        }, delay, Timeout.InfiniteTimeSpan);
-        return Task.CompletedTask;
-    }
-
-    private async Task SaveAsync(int value)
+    protected override async Task SaveAsync(int value)
     {
         var before = state.State.Count;
         state.State.Count = value;
