@@ -89,7 +89,7 @@ internal sealed class RunTimeline
         var at = engine.StartTimestamp + (k * Stopwatch.Frequency);
         var segment = engine.Segments.LastOrDefault(s => s.StartTimestamp >= 0 && s.StartTimestamp <= at) ?? engine.Segments[0];
         var offset = TimeSpan.FromSeconds(Clock.Seconds(at - Math.Max(0, segment.StartTimestamp)));
-        static double Ms(LatencyHistogram h, double p) => h.ValueAtPercentile(p) / 1000.0;
+        static double Ms(Latencies h, double p) => h.ValueAtPercentile(p) / 1000.0;
         rows.Add(new TimelineRow(
             k,
             segment.Phase.Name,

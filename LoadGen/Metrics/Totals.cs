@@ -5,11 +5,11 @@ namespace FinCore.LoadGen.Metrics;
 /// <summary>Figures of a span of the run: the whole measured run, one phase, or one second (then reset and reused).</summary>
 internal sealed class Totals
 {
-    public LatencyHistogram Latency { get; } = new();
+    public Latencies Latency { get; } = new();
 
-    public LatencyHistogram Service { get; } = new();
+    public Latencies Service { get; } = new();
 
-    public LatencyHistogram Completion { get; } = new();
+    public Latencies Completion { get; } = new();
 
     public StatusCounter Statuses { get; } = new();
 
@@ -49,7 +49,7 @@ internal sealed class Totals
     /// <summary>The value of a threshold metric (times in microseconds, rates as fractions) over <paramref name="seconds"/> of run.</summary>
     public double Metric(string name, double seconds)
     {
-        static double P(LatencyHistogram h, string p) => p switch
+        static double P(Latencies h, string p) => p switch
         {
             "max" => h.Max,
             "mean" => h.Mean,

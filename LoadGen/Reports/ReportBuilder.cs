@@ -89,7 +89,7 @@ internal static class ReportBuilder
         Math.Round(t.ErrorRate, 6),
         Math.Round(t.DroppedRate, 6));
 
-    public static Percentiles PercentilesOf(LatencyHistogram h)
+    public static Percentiles PercentilesOf(Latencies h)
     {
         static double Ms(double micros) => Math.Round(micros / 1000.0, 3);
         return new Percentiles(

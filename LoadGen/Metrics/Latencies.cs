@@ -1,0 +1,136 @@
+using HdrHistogram;
+using HdrHistogram.Utilities;
+
+namespace FinCore.LoadGen.Metrics;
+
+/// <summary>
+/// Latencies in microseconds: an HdrHistogram (<see cref="LongConcurrentHistogram"/>, 1 µs to one hour, three
+/// significant digits, so any reported value is within 0.1% of a recorded one) plus the exact minimum, maximum and
+/// sum, which HdrHistogram only keeps at bucket resolution. Memory is fixed at construction, recording is safe from
+/// any thread, and two of them merge by adding counts — also across processes, through <see cref="Encode"/>.
+/// </summary>
+public sealed class Latencies
+{
+    /// <summary>The largest value recorded as itself: one hour. Larger values are clamped (and counted).</summary>
+    public const long MaxValueMicros = 3_600_000_000;
+
+    /// <summary>Significant decimal digits HdrHistogram keeps: a value is known to within 10^-3 of itself.</summary>
+    public const int SignificantDigits = 3;
+
+    private readonly LongConcurrentHistogram histogram = new(1, MaxValueMicros, SignificantDigits);
+    private long sum;
+    private long min = long.MaxValue;
+    private long max;
+    private long clamped;
+
+    public long TotalCount => histogram.TotalCount;
+
+    public long Min => TotalCount == 0 ? 0 : Volatile.Read(ref min);
+
+    public long Max => Volatile.Read(ref max);
+
+    public long Clamped => Volatile.Read(ref clamped);
+
+    public double Mean => TotalCount == 0 ? 0 : (double)Volatile.Read(ref sum) / TotalCount;
+
+    /// <summary>Bytes the histogram holds; constant for its life.</summary>
+    public int FootprintBytes => histogram.GetEstimatedFootprintInBytes();
+
+    /// <summary>Records one value (microseconds); negative values count as 0. Safe from any thread.</summary>
+    public void Record(long micros)
+    {
+        if (micros < 0)
+        {
+            micros = 0;
+        }
+        else if (micros > MaxValueMicros)
+        {
+            Interlocked.Increment(ref clamped);
+            micros = MaxValueMicros;
+        }
+
+        histogram.RecordValue(micros);
+        Interlocked.Add(ref sum, micros);
+        Atomic.Min(ref min, micros);
+        Atomic.Max(ref max, micros);
+    }
+
+    /// <summary>Adds every count of <paramref name="other"/> into this one.</summary>
+    public void Add(Latencies other)
+    {
+        histogram.Add(other.histogram);
+        AddExact(other.TotalCount, Volatile.Read(ref other.sum), other.Min, other.Max, other.Clamped);
+    }
+
+    /// <summary>Adds what another process recorded, as <see cref="Encode"/> wrote it.</summary>
+    public void Add(EncodedLatencies other)
+    {
+        if (other.Count == 0)
+        {
+            return;
+        }
+
+        var decoded = HistogramEncoding.DecodeFromCompressedByteBuffer(ByteBuffer.Allocate(Convert.FromBase64String(other.Hdr)), MaxValueMicros);
+        histogram.Add(decoded);
+        AddExact(other.Count, other.Sum, other.Min, other.Max, other.Clamped);
+    }
+
+    /// <summary>The histogram in HdrHistogram's compressed encoding (base64), with the exact figures beside it.</summary>
+    public EncodedLatencies Encode()
+    {
+        if (TotalCount == 0)
+        {
+            return EncodedLatencies.Empty;
+        }
+
+        // ByteBuffer copies in and out; the encoding is read back byte by byte (a few KiB at most).
+        var buffer = ByteBuffer.Allocate(histogram.GetNeededByteBufferCapacity());
+        var length = histogram.EncodeIntoCompressedByteBuffer(buffer);
+        var bytes = new byte[length];
+        buffer.Position = 0;
+        for (var i = 0; i < length; i++)
+        {
+            bytes[i] = buffer.Get();
+        }
+
+        return new EncodedLatencies(Convert.ToBase64String(bytes), TotalCount, Volatile.Read(ref sum), Min, Max, Clamped);
+    }
+
+    public void Reset()
+    {
+        histogram.Reset();
+        sum = 0;
+        min = long.MaxValue;
+        max = 0;
+        clamped = 0;
+    }
+
+    /// <summary>
+    /// The value at percentile <paramref name="percentile"/> (0–100): HdrHistogram's value at rank round(p·n/100),
+    /// reported as the middle of its bucket (HdrHistogram's "median equivalent value": at most half a bucket, 0.05%,
+    /// from the value recorded, where the bucket's top would be up to 0.1% above it), kept within the recorded min
+    /// and max; p100 is the max. 0 when empty.
+    /// </summary>
+    public long ValueAtPercentile(double percentile) =>
+        TotalCount == 0 ? 0 : percentile >= 100 ? Max : Math.Clamp(histogram.MedianEquivalentValue(histogram.GetValueAtPercentile(Math.Clamp(percentile, 0, 100))), Min, Max);
+
+    /// <summary>Non-empty buckets as (lowest value, count), for reports that draw the distribution.</summary>
+    public IEnumerable<(long Value, long Count)> Buckets()
+    {
+        foreach (var v in histogram.RecordedValues())
+        {
+            yield return (histogram.LowestEquivalentValue(v.ValueIteratedTo), v.CountAtValueIteratedTo);
+        }
+    }
+
+    private void AddExact(long count, long otherSum, long otherMin, long otherMax, long otherClamped)
+    {
+        Interlocked.Add(ref sum, otherSum);
+        Interlocked.Add(ref clamped, otherClamped);
+        if (count > 0)
+        {
+            Atomic.Min(ref min, otherMin);
+            Atomic.Max(ref max, otherMax);
+        }
+    }
+}
