@@ -75,7 +75,7 @@ internal static class Commands
 
         stress.SetAction((parse, _) => Execute(parse, stress: true));
 
-        return new RootCommand("FinCore LoadGen: open-model load against the FinCore HTTP API, coordinated-omission-correct.") { run, stress };
+        return new RootCommand("FinCore LoadGen: open-model load against the FinCore HTTP API, coordinated-omission-correct.") { run, stress, CompareCommand.Build() };
     }
 
     private static Option[] Common() =>
