@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FinCore.LoadGen.Agents;
 using FinCore.LoadGen.Engine;
 using FinCore.LoadGen.Metrics;
 using FinCore.LoadGen.Plans;
@@ -40,6 +41,15 @@ internal static class Commands
     private static readonly Option<bool> Quiet = new("--quiet") { Description = "No live progress" };
     private static readonly Option<string?> RecordAccepted = new("--record-accepted") { Description = "Write 'tenant_id,charge_id' of every acknowledged (202) charge to this file" };
 
+    private static readonly Option<string?> AgentsOption = new("--agents") { Description = "Coordinate agents instead of sending: host:port,host:port (with --agent-token) or N local agent processes" };
+    private static readonly Option<string?> AgentToken = new("--agent-token") { Description = "The agents' shared token (default: $LOADGEN_AGENT_TOKEN)" };
+    private static readonly Option<bool> TolerateAgentLoss = new("--tolerate-agent-loss") { Description = "A lost agent is reported but does not fail the run" };
+    private static readonly Option<string> AgentTimeout = new("--agent-timeout") { Description = "An agent that does not answer for this long is lost", DefaultValueFactory = _ => "5s" };
+
+    private static readonly Option<string> Listen = new("--listen") { Description = "Address the agent listens on, host:port (port 0: any free port)", DefaultValueFactory = _ => "127.0.0.1:7700" };
+    private static readonly Option<string?> Token = new("--token") { Description = "The shared token a coordinator must present (default: $LOADGEN_AGENT_TOKEN)" };
+    private static readonly Option<string?> DumpLatencies = new("--dump-latencies") { Description = "Test only: write every measured latency (µs, int64) to this file", Hidden = true };
+
     private static readonly Option<double> StartRate = new("--start-rate") { Description = "First step's rate", DefaultValueFactory = _ => 100 };
     private static readonly Option<double> StepRate = new("--step") { Description = "Rate added per step", DefaultValueFactory = _ => 100 };
     private static readonly Option<double> StepFactor = new("--step-factor") { Description = "Multiply the rate per step instead (e.g. 1.25); overrides --step", DefaultValueFactory = _ => 0 };
@@ -55,7 +65,7 @@ internal static class Commands
             run.Options.Add(o);
         }
 
-        foreach (Option o in new Option[] { Rate, Duration, PlanFile, Profile, Scale, AbortOnFail, AbortGrace })
+        foreach (Option o in new Option[] { Rate, Duration, PlanFile, Profile, Scale, AbortOnFail, AbortGrace, AgentsOption, AgentToken, TolerateAgentLoss, AgentTimeout })
         {
             run.Options.Add(o);
         }
@@ -75,7 +85,13 @@ internal static class Commands
 
         stress.SetAction((parse, _) => Execute(parse, stress: true));
 
-        return new RootCommand("FinCore LoadGen: open-model load against the FinCore HTTP API, coordinated-omission-correct.") { run, stress, CompareCommand.Build() };
+        var agent = new Command("agent", "Wait for a coordinator's work (run … --agents): HTTP on --listen, every request must carry --token.")
+        {
+            Listen, Token, DumpLatencies,
+        };
+        agent.SetAction((parse, _) => Agent(parse));
+
+        return new RootCommand("FinCore LoadGen: open-model load against the FinCore HTTP API, coordinated-omission-correct.") { run, stress, CompareCommand.Build(), agent };
     }
 
     private static Option[] Common() =>
@@ -106,7 +122,9 @@ internal static class Commands
 
         if (!stress)
         {
-            return await Runner.RunAsync(settings).ConfigureAwait(false);
+            return parse.GetValue(AgentsOption) is { } agents
+                ? await Coordinate(parse, settings, agents).ConfigureAwait(false)
+                : await Runner.RunAsync(settings).ConfigureAwait(false);
         }
 
         // Each step is judged on its own figures; the first failing step ends the run.
@@ -139,6 +157,112 @@ internal static class Commands
         }
 
         return code == Runner.UsageError ? code : (highest is null ? Runner.Failed : code);
+    }
+
+    private static async Task<int> Agent(ParseResult parse)
+    {
+        var token = parse.GetValue(Token) ?? Environment.GetEnvironmentVariable("LOADGEN_AGENT_TOKEN");
+        var listen = parse.GetValue(Listen)!;
+        if (string.IsNullOrEmpty(token) || token.Length < 8)
+        {
+            Console.Error.WriteLine("loadgen: an agent needs --token T (or $LOADGEN_AGENT_TOKEN), at least 8 characters");
+            return Runner.UsageError;
+        }
+
+        if (!Uri.TryCreate("http://" + listen, UriKind.Absolute, out var uri) || uri.AbsolutePath != "/")
+        {
+            Console.Error.WriteLine($"loadgen: --listen '{listen}' is not host:port");
+            return Runner.UsageError;
+        }
+
+        return await AgentServer.RunAsync(listen, token, parse.GetValue(DumpLatencies)).ConfigureAwait(false);
+    }
+
+    private static async Task<int> Coordinate(ParseResult parse, RunSettings settings, string spec)
+    {
+        TimeSpan timeout;
+        try
+        {
+            timeout = PositiveDuration(parse.GetValue(AgentTimeout)!, "--agent-timeout");
+            if (settings.WebhookSink is not null || settings.RecordAccepted is not null)
+            {
+                throw new FormatException("--webhook-sink and --record-accepted need a single generator (no --agents)");
+            }
+
+            if (settings.Plan.Phases.Any(p => p.Until is not null))
+            {
+                throw new FormatException("a phase with \"until\" needs a single generator (no --agents)");
+            }
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine("loadgen: " + e.Message);
+            return Runner.UsageError;
+        }
+
+        var tolerate = parse.GetValue(TolerateAgentLoss);
+        if (int.TryParse(spec, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            if (n is < 1 or > 64)
+            {
+                Console.Error.WriteLine("loadgen: --agents N must be 1–64");
+                return Runner.UsageError;
+            }
+
+            LocalAgents local;
+            try
+            {
+                local = await LocalAgents.StartAsync(n, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+            {
+                Console.Error.WriteLine("loadgen: cannot start local agents: " + e.Message);
+                return Runner.UsageError;
+            }
+
+            using (local)
+            {
+                var clients = local.Addresses.Select(a => new AgentClient(a, local.Token)).ToList();
+                try
+                {
+                    return await new Coordinator(settings, clients, tolerate, timeout).RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    clients.ForEach(c => c.Dispose());
+                }
+            }
+        }
+
+        var token = parse.GetValue(AgentToken) ?? Environment.GetEnvironmentVariable("LOADGEN_AGENT_TOKEN");
+        var addresses = spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var uris = new List<Uri>();
+        foreach (var a in addresses)
+        {
+            if (!Uri.TryCreate(a.Contains("://", StringComparison.Ordinal) ? a : "http://" + a, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+            {
+                Console.Error.WriteLine($"loadgen: --agents: '{a}' is not host:port");
+                return Runner.UsageError;
+            }
+
+            uris.Add(u);
+        }
+
+        if (uris.Count == 0 || string.IsNullOrEmpty(token))
+        {
+            Console.Error.WriteLine("loadgen: --agents host:port,… needs --agent-token T (or $LOADGEN_AGENT_TOKEN)");
+            return Runner.UsageError;
+        }
+
+        var agents = uris.Select(u => new AgentClient(u, token)).ToList();
+        try
+        {
+            return await new Coordinator(settings, agents, tolerate, timeout).RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            agents.ForEach(c => c.Dispose());
+        }
     }
 
     private static RunSettings Settings(ParseResult p, bool stress)

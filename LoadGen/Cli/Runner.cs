@@ -107,7 +107,7 @@ internal static class Runner
             }
 
             var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - timeline.StartCpu;
-            var report = ReportBuilder.Build(settings, engine, timeline, startedAt, cpu, breaking?.Invoke(engine)) with { Webhooks = webhooks };
+            var report = ReportBuilder.Build(settings, RunFigures.FromEngine(engine, timeline, cpu), startedAt, breaking?.Invoke(engine)) with { Webhooks = webhooks };
             var files = ReportWriter.WriteAll(report, settings.OutDir);
             ConsoleSummary.Print(report, files);
             return report.Passed ? Passed : Failed;

@@ -63,5 +63,14 @@ public sealed record RunSettings
 
     public bool Quiet { get; init; }
 
+    /// <summary>An agent's share of the plan: it sends arrivals <see cref="ShareIndex"/>, +<see cref="ShareCount"/>, … of
+    /// every phase, so N agents together send exactly the plan's arrivals, each at the plan's times.</summary>
+    public int ShareIndex { get; init; }
+
+    public int ShareCount { get; init; } = 1;
+
+    /// <summary>Test-only: every measured latency (µs, little-endian int64) is appended to this file.</summary>
+    public string? DumpLatencies { get; init; }
+
     public string Command { get; init; } = "run";
 }

@@ -90,7 +90,7 @@ internal sealed class RunTimeline
         var segment = engine.Segments.LastOrDefault(s => s.StartTimestamp >= 0 && s.StartTimestamp <= at) ?? engine.Segments[0];
         var offset = TimeSpan.FromSeconds(Clock.Seconds(at - Math.Max(0, segment.StartTimestamp)));
         static double Ms(Latencies h, double p) => h.ValueAtPercentile(p) / 1000.0;
-        rows.Add(new TimelineRow(
+        var row = new TimelineRow(
             k,
             segment.Phase.Name,
             !segment.Measured,
@@ -113,7 +113,9 @@ internal sealed class RunTimeline
             Math.Round(cpuBySecond[k % cpuBySecond.Length], 1),
             Math.Round(process.WorkingSet64 / 1048576.0, 1),
             engine.Backlog,
-            slot.Statuses.Snapshot()));
+            slot.Statuses.Snapshot());
+        rows.Add(row);
+        engine.SecondFinalized?.Invoke(k, row, slot);
 
         var w = window[k % Window];
         w.Reset();

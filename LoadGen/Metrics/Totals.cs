@@ -35,7 +35,51 @@ internal sealed class Totals
         Completion.Reset();
         Statuses.Clear();
         FinalStatuses.Clear();
-        Scheduled = Sent = Completed = Errors = Dropped = Late = Accepted = Incomplete = 0;
+        Scheduled = Sent = Completed = Errors = Dropped = Late = Accepted = Incomplete = TrackingLists = TrackingReads = 0;
+    }
+
+    public EncodedTotals Encode() => new(
+        Volatile.Read(ref Scheduled),
+        Volatile.Read(ref Sent),
+        Volatile.Read(ref Completed),
+        Volatile.Read(ref Errors),
+        Volatile.Read(ref Dropped),
+        Volatile.Read(ref Late),
+        Volatile.Read(ref Accepted),
+        Volatile.Read(ref Incomplete),
+        Volatile.Read(ref TrackingLists),
+        Volatile.Read(ref TrackingReads),
+        Latency.Encode(),
+        Service.Encode(),
+        Completion.Encode(),
+        Statuses.Snapshot(),
+        new SortedDictionary<string, long>(FinalStatuses, StringComparer.Ordinal));
+
+    /// <summary>Adds another process's figures (merging agents' results: counts add, histograms merge).</summary>
+    public void Add(EncodedTotals other)
+    {
+        Interlocked.Add(ref Scheduled, other.Scheduled);
+        Interlocked.Add(ref Sent, other.Sent);
+        Interlocked.Add(ref Completed, other.Completed);
+        Interlocked.Add(ref Errors, other.Errors);
+        Interlocked.Add(ref Dropped, other.Dropped);
+        Interlocked.Add(ref Late, other.Late);
+        Interlocked.Add(ref Accepted, other.Accepted);
+        Interlocked.Add(ref Incomplete, other.Incomplete);
+        Interlocked.Add(ref TrackingLists, other.TrackingLists);
+        Interlocked.Add(ref TrackingReads, other.TrackingReads);
+        Latency.Add(other.Latency);
+        Service.Add(other.Service);
+        Completion.Add(other.Completion);
+        foreach (var (k, v) in other.Statuses)
+        {
+            Statuses.Add(k, v);
+        }
+
+        foreach (var (k, v) in other.FinalStatuses)
+        {
+            FinalStatuses.AddOrUpdate(k, v, (_, c) => c + v);
+        }
     }
 
     public double ErrorRate => Volatile.Read(ref Completed) + Volatile.Read(ref Dropped) == 0 ? 0 : (double)Volatile.Read(ref Errors) / (Volatile.Read(ref Completed) + Volatile.Read(ref Dropped));
