@@ -10,6 +10,8 @@ internal sealed class AgentClient : IDisposable
 {
     private readonly HttpClient http;
     private readonly Dictionary<int, AgentSecond> pending = [];
+    private readonly Dictionary<int, AgentSegment> ended = [];
+    private int nextSegment;
 
     public AgentClient(Uri baseUri, string token)
     {
@@ -50,6 +52,11 @@ internal sealed class AgentClient : IDisposable
 
     public bool Has(int second) => pending.ContainsKey(second);
 
+    /// <summary>The agent's figures for measured phase <paramref name="index"/> as it ended, once it has.</summary>
+    public AgentSegment? Ended(int index) => ended.GetValueOrDefault(index);
+
+    public Task EndPhaseAsync(string reason, CancellationToken ct) => PostAsync("/v1/agent/end-phase", new AgentStop(reason, Abort: false), ct);
+
     public int MaxPending => pending.Count == 0 ? -1 : pending.Keys.Max();
 
     public async Task MeasureClockAsync(CancellationToken ct)
@@ -82,7 +89,7 @@ internal sealed class AgentClient : IDisposable
     /// <summary>Collects the seconds the agent finished since the last call; returns its state.</summary>
     public async Task<string> CollectAsync(CancellationToken ct)
     {
-        var batch = await ReadAsync<AgentSeconds>(await http.GetAsync($"/v1/agent/seconds?from={NextSecond}", ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        var batch = await ReadAsync<AgentSeconds>(await http.GetAsync($"/v1/agent/seconds?from={NextSecond}&segments_from={nextSegment}", ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         foreach (var s in batch.Seconds)
         {
             if (s.T < NextSecond)
@@ -103,6 +110,12 @@ internal sealed class AgentClient : IDisposable
                 CpuFromSecondsSum += s.Row.CpuPct;
                 CpuSecondsCounted++;
             }
+        }
+
+        foreach (var e in batch.Ended)
+        {
+            ended[e.Index] = e;
+            nextSegment = Math.Max(nextSegment, e.Index + 1);
         }
 
         LastAnswer = DateTimeOffset.UtcNow;

@@ -14,6 +14,7 @@ internal sealed class AgentRun(string? dumpLatencies)
 {
     private readonly Lock gate = new();
     private readonly List<AgentSecond> seconds = [];
+    private readonly List<AgentSegment> ended = [];
     private string state = "idle";
     private string? error;
     private RunSettings? settings;
@@ -30,22 +31,16 @@ internal sealed class AgentRun(string? dumpLatencies)
         }
     }
 
-    public AgentSeconds Seconds(int from)
+    public AgentSeconds Seconds(int from, int segmentsFrom)
     {
         lock (gate)
         {
-            var list = new List<AgentSecond>();
-            foreach (var s in seconds)
-            {
-                if (s.T >= from)
-                {
-                    list.Add(s);
-                }
-            }
-
-            return new AgentSeconds(state, list);
+            return new AgentSeconds(state, seconds.Where(s => s.T >= from).ToList(), ended.Where(s => s.Index >= segmentsFrom).ToList());
         }
     }
+
+    /// <summary>The coordinator judged a phase's "until" on the merged figures: end it here too.</summary>
+    public void EndPhase(string reason) => engine?.EndCurrentPhase(reason);
 
     public AgentResult? Result()
     {
@@ -77,6 +72,7 @@ internal sealed class AgentRun(string? dumpLatencies)
             state = "preparing";
             error = null;
             seconds.Clear();
+            ended.Clear();
             result = null;
             engine = null;
             settings = prepared;
@@ -113,7 +109,20 @@ internal sealed class AgentRun(string? dumpLatencies)
             }
 
             state = "running";
-            run = engine = new LoadEngine(settings, api, _ => { });
+            // Phases end on the coordinator's word ("until", stress steps), judged on every agent's figures.
+            LoadEngine? self = null;
+            run = self = engine = new LoadEngine(settings, api, _ => { }, (segment, totals) =>
+            {
+                var e = self!;
+                var index = e.Segments.ToList().IndexOf(segment);
+                var end = new AgentSegment(index, Clock.Seconds(segment.StartTimestamp - e.StartTimestamp), Clock.Seconds(segment.EndTimestamp - e.StartTimestamp), segment.EndedBy, totals.Encode());
+                lock (gate)
+                {
+                    ended.Add(end);
+                }
+
+                return null;
+            });
             run.SecondFinalized = (k, row, slot) =>
             {
                 var second = new AgentSecond(k, row, slot.Encode());
@@ -232,6 +241,7 @@ internal sealed class AgentRun(string? dumpLatencies)
             DropAfter = TimeSpan.FromSeconds(w.DropAfterS),
             PingPath = w.PingPath,
             Quiet = true,
+            JudgeUntil = false,
             ShareIndex = w.ShareIndex,
             ShareCount = w.ShareCount,
             DumpLatencies = dump,

@@ -53,7 +53,12 @@ internal static class AgentServer
             run.Stop(stop);
             return Results.Accepted();
         });
-        app.MapGet("/v1/agent/seconds", (int? from) => TypedResults.Ok(run.Seconds(from ?? 0)));
+        app.MapGet("/v1/agent/seconds", (int? from, int? segments_from) => TypedResults.Ok(run.Seconds(from ?? 0, segments_from ?? 0)));
+        app.MapPost("/v1/agent/end-phase", (AgentStop reason) =>
+        {
+            run.EndPhase(reason.Reason);
+            return Results.Accepted();
+        });
         app.MapGet("/v1/agent/result", () => run.Result() is { } r ? Results.Ok(r) : Results.Conflict("not done"));
 
         await app.StartAsync().ConfigureAwait(false);

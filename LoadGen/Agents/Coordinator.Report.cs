@@ -1,4 +1,3 @@
-using FinCore.LoadGen.Engine;
 using FinCore.LoadGen.Metrics;
 using FinCore.LoadGen.Reports;
 
@@ -17,7 +16,6 @@ internal sealed partial class Coordinator
         }
 
         var results = agents.Where(a => a.Result is not null).Select(a => a.Result!).ToList();
-        var plan = LoadEngine.SegmentsOf(settings);
         var segments = new List<SegmentFigures>();
         for (var i = 0; i < plan.Count; i++)
         {
@@ -66,7 +64,7 @@ internal sealed partial class Coordinator
                 a.Lost);
         }).ToList();
 
-        var report = ReportBuilder.Build(settings, figures, startedAt, breaking: null);
+        var report = ReportBuilder.Build(settings, figures, startedAt, breaking?.Invoke());
         return report with
         {
             Passed = report.Passed && (lost.Count == 0 || tolerateLoss),

@@ -16,8 +16,21 @@ namespace FinCore.LoadGen.Agents;
 /// a per-agent table. An agent that stops answering for <c>--agent-timeout</c> is lost: named in the report, and the
 /// run fails unless the loss is tolerated.
 /// </summary>
-internal sealed partial class Coordinator(RunSettings settings, IReadOnlyList<AgentClient> agents, bool tolerateLoss, TimeSpan lossAfter)
+internal sealed partial class Coordinator(
+    RunSettings settings,
+    IReadOnlyList<AgentClient> agents,
+    bool tolerateLoss,
+    TimeSpan lossAfter,
+    Func<Segment, Totals, string?>? phaseGate = null,
+    Func<Breaking?>? breaking = null)
 {
+    private const int UntilWindow = 5;
+    private readonly IReadOnlyList<(Phase Phase, bool Measured)> plan = LoadEngine.SegmentsOf(settings);
+    private readonly Queue<List<AgentSecond>> untilWindow = new();
+    private readonly List<Task> pendingPosts = [];
+    private int nextGate;
+    private string? untilEnded;
+    private string? gateStopped;
     private static readonly TimeSpan CollectEvery = TimeSpan.FromMilliseconds(500);
     private readonly List<TimelineRow> rows = [];
     private readonly Totals scratch = new();
@@ -84,7 +97,11 @@ internal sealed partial class Coordinator(RunSettings settings, IReadOnlyList<Ag
                 await Task.WhenAll(agents.Where(a => a.Lost is null && a.State is not ("done" or "failed")).Select(a => CollectAsync(a, ct))).ConfigureAwait(false);
                 Merge(final: false);
                 await CheckAbortAsync().ConfigureAwait(false);
+                await JudgePhasesAsync().ConfigureAwait(false);
             }
+
+            await JudgePhasesAsync().ConfigureAwait(false);
+            await Task.WhenAll(pendingPosts).ConfigureAwait(false);
 
             foreach (var a in agents.Where(a => a.Lost is null))
             {
@@ -228,6 +245,7 @@ internal sealed partial class Coordinator(RunSettings settings, IReadOnlyList<Ag
 
             var parts = agents.Select(a => a.Take(k)).OfType<AgentSecond>().ToList();
             rows.Add(MergeRow(k, parts));
+            JudgeUntil(parts);
             nextMerge++;
         }
     }
@@ -311,6 +329,96 @@ internal sealed partial class Coordinator(RunSettings settings, IReadOnlyList<Ag
                 await StopAllAsync(new AgentStop(aborted, Abort: true)).ConfigureAwait(false);
                 return;
             }
+        }
+    }
+
+    /// <summary>A measured phase every agent has ended: merged, it goes to the phase gate (a stress step's verdict).</summary>
+    private async Task JudgePhasesAsync()
+    {
+        // Once a step failed, the steps the agents began before the stop reached them are not judged.
+        while (nextGate < plan.Count && gateStopped is null)
+        {
+            var j = nextGate;
+            if (!plan[j].Measured)
+            {
+                nextGate++;
+                continue;
+            }
+
+            var live = agents.Where(a => a.Lost is null).ToList();
+            if (live.Count == 0 || !live.All(a => a.Ended(j) is not null))
+            {
+                return;
+            }
+
+            var parts = agents.Select(a => a.Ended(j)).OfType<AgentSegment>().ToList();
+            var totals = new Totals();
+            foreach (var p in parts)
+            {
+                totals.Add(p.Totals);
+            }
+
+            nextGate++;
+            var span = TimeSpan.FromSeconds(parts.Max(p => p.EndS) - parts.Min(p => p.StartS));
+            var segment = new Segment(plan[j].Phase, measured: true) { StartTimestamp = 0, EndTimestamp = Clock.FromSpan(span) };
+            if (phaseGate?.Invoke(segment, totals) is { } reason)
+            {
+                gateStopped = reason;
+                await StopAllAsync(new AgentStop(reason, Abort: false)).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    /// <summary>"until" on the merged last five seconds of its phase: when it holds, every agent ends the phase (and the run).</summary>
+    private void JudgeUntil(List<AgentSecond> parts)
+    {
+        var row = parts[0].Row;
+        var phase = plan.Select(p => p.Phase).FirstOrDefault(p => p.Name == row.Phase && p.Until is not null);
+        if (phase is null || untilEnded is not null)
+        {
+            untilWindow.Clear();
+            return;
+        }
+
+        untilWindow.Enqueue(parts);
+        while (untilWindow.Count > UntilWindow)
+        {
+            untilWindow.Dequeue();
+        }
+
+        if (untilWindow.Count < UntilWindow || untilWindow.Any(w => w[0].Row.Phase != phase.Name))
+        {
+            return;
+        }
+
+        var sum = new Totals();
+        foreach (var w in untilWindow)
+        {
+            foreach (var p in w)
+            {
+                sum.Add(p.Slot);
+            }
+        }
+
+        var threshold = Thresholds.Threshold.Parse(phase.Until!);
+        var actual = sum.Metric(threshold.Metric, UntilWindow);
+        if (threshold.Holds(actual))
+        {
+            untilEnded = $"{phase.Until} over the last {UntilWindow}s ({threshold.Format(actual)}) at {row.TargetRate:0}/s";
+            Console.Error.WriteLine($"breaking point: {untilEnded}");
+            var reason = untilEnded;
+            pendingPosts.Add(Task.WhenAll(agents.Where(a => a.Lost is null).Select(async a =>
+            {
+                try
+                {
+                    await a.EndPhaseAsync(reason, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    // Collection finds out whether it is lost.
+                }
+            })));
         }
     }
 

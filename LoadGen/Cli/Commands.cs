@@ -78,7 +78,7 @@ internal static class Commands
             stress.Options.Add(o);
         }
 
-        foreach (Option o in new Option[] { StartRate, StepRate, StepFactor, StepDuration, MaxRate, MinRate })
+        foreach (Option o in new Option[] { StartRate, StepRate, StepFactor, StepDuration, MaxRate, MinRate, AgentsOption, AgentToken, TolerateAgentLoss, AgentTimeout })
         {
             stress.Options.Add(o);
         }
@@ -148,7 +148,10 @@ internal static class Commands
         }
 
         var minRate = parse.GetValue(MinRate);
-        var code = await Runner.RunAsync(settings, Gate, _ => new Breaking(highest ?? 0, brokeAt, reason ?? "every step held up to --max-rate")).ConfigureAwait(false);
+        Breaking Found() => new(highest ?? 0, brokeAt, reason ?? "every step held up to --max-rate");
+        var code = parse.GetValue(AgentsOption) is { } agentSpec
+            ? await Coordinate(parse, settings, agentSpec, Gate, Found).ConfigureAwait(false)
+            : await Runner.RunAsync(settings, Gate, _ => Found()).ConfigureAwait(false);
         Console.WriteLine(highest is { } h ? $"highest rate with SLOs ({string.Join(", ", slos.Select(s => s.Expression))}) held: {h:0}/s" : "the SLOs failed at the first step");
         if (code == Runner.Passed && (highest ?? 0) < minRate)
         {
@@ -178,7 +181,7 @@ internal static class Commands
         return await AgentServer.RunAsync(listen, token, parse.GetValue(DumpLatencies)).ConfigureAwait(false);
     }
 
-    private static async Task<int> Coordinate(ParseResult parse, RunSettings settings, string spec)
+    private static async Task<int> Coordinate(ParseResult parse, RunSettings settings, string spec, Func<Segment, Totals, string?>? gate = null, Func<Breaking?>? breaking = null)
     {
         TimeSpan timeout;
         try
@@ -189,10 +192,6 @@ internal static class Commands
                 throw new FormatException("--webhook-sink and --record-accepted need a single generator (no --agents)");
             }
 
-            if (settings.Plan.Phases.Any(p => p.Until is not null))
-            {
-                throw new FormatException("a phase with \"until\" needs a single generator (no --agents)");
-            }
         }
         catch (FormatException e)
         {
@@ -225,7 +224,7 @@ internal static class Commands
                 var clients = local.Addresses.Select(a => new AgentClient(a, local.Token)).ToList();
                 try
                 {
-                    return await new Coordinator(settings, clients, tolerate, timeout).RunAsync().ConfigureAwait(false);
+                    return await new Coordinator(settings, clients, tolerate, timeout, gate, breaking).RunAsync().ConfigureAwait(false);
                 }
                 finally
                 {
@@ -257,7 +256,7 @@ internal static class Commands
         var agents = uris.Select(u => new AgentClient(u, token)).ToList();
         try
         {
-            return await new Coordinator(settings, agents, tolerate, timeout).RunAsync().ConfigureAwait(false);
+            return await new Coordinator(settings, agents, tolerate, timeout, gate, breaking).RunAsync().ConfigureAwait(false);
         }
         finally
         {

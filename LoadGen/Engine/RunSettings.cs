@@ -67,6 +67,9 @@ public sealed record RunSettings
     /// every phase, so N agents together send exactly the plan's arrivals, each at the plan's times.</summary>
     public int ShareIndex { get; init; }
 
+    /// <summary>False on an agent: "until" is judged by its coordinator on every agent's figures.</summary>
+    public bool JudgeUntil { get; init; } = true;
+
     public int ShareCount { get; init; } = 1;
 
     /// <summary>Test-only: every measured latency (µs, little-endian int64) is appended to this file.</summary>

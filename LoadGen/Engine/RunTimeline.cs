@@ -133,6 +133,11 @@ internal sealed class RunTimeline
 
     private void JudgeUntil()
     {
+        if (!settings.JudgeUntil)
+        {
+            return;
+        }
+
         var index = engine.CurrentSegmentIndex;
         if (index < 0 || index >= engine.Segments.Count || engine.Segments[index].Phase.Until is not { } until)
         {

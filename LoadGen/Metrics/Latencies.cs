@@ -83,9 +83,14 @@ public sealed class Latencies
             return EncodedLatencies.Empty;
         }
 
+        // HdrHistogram's encoder enumerates the counts and fails if they change meanwhile (a phase's figures are
+        // encoded while its last requests still complete): encode a copy. Add copies index by index, as recording does.
+        var copy = new LongHistogram(1, MaxValueMicros, SignificantDigits);
+        copy.Add(histogram);
+
         // ByteBuffer copies in and out; the encoding is read back byte by byte (a few KiB at most).
-        var buffer = ByteBuffer.Allocate(histogram.GetNeededByteBufferCapacity());
-        var length = histogram.EncodeIntoCompressedByteBuffer(buffer);
+        var buffer = ByteBuffer.Allocate(copy.GetNeededByteBufferCapacity());
+        var length = copy.EncodeIntoCompressedByteBuffer(buffer);
         var bytes = new byte[length];
         buffer.Position = 0;
         for (var i = 0; i < length; i++)
@@ -93,7 +98,7 @@ public sealed class Latencies
             bytes[i] = buffer.Get();
         }
 
-        return new EncodedLatencies(Convert.ToBase64String(bytes), TotalCount, Volatile.Read(ref sum), Min, Max, Clamped);
+        return new EncodedLatencies(Convert.ToBase64String(bytes), copy.TotalCount, Volatile.Read(ref sum), Min, Max, Clamped);
     }
 
     public void Reset()

@@ -138,6 +138,69 @@ public sealed class AgentTests
         Assert.Equal(900, server.Requests);
     }
 
+    [Fact]
+    public async Task Stress_with_agents_judges_each_step_on_the_merged_figures()
+    {
+        // Two agents with 4 connections each against a server that takes 20 ms: about 400 requests/s at most, so
+        // the steps above it queue and fail p99 < 300 ms.
+        await using var server = await LoadTestServer.StartAsync(delay: TimeSpan.FromMilliseconds(20));
+        using var run = await LoadGenProcess.RunAsync("stress", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+            "--start-rate", "100", "--step", "100", "--step-duration", "3s", "--max-rate", "800", "--connections", "4",
+            "--threshold", "p99<300ms", "--warmup", "2s", "--agents", "2", "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        var breaking = run.Report.GetProperty("breaking_point");
+        var highest = breaking.GetProperty("highest_passing_rate").GetDouble();
+        var broke = breaking.GetProperty("broken_at_rate").GetDouble();
+        Assert.True(highest is >= 200 and <= 400, run.Stderr);
+        Assert.True(broke == highest + 100, run.Stderr);
+        Assert.Contains("p99<300ms", breaking.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, run.Report.GetProperty("distributed").GetProperty("agents").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task An_until_condition_is_judged_on_the_merged_seconds_and_ends_every_agent()
+    {
+        // The same ~400/s server; a ramp to 1,500/s over 20 s breaks p99 well before its end.
+        await using var server = await LoadTestServer.StartAsync(delay: TimeSpan.FromMilliseconds(20));
+        var plan = Path.Combine(Path.GetTempPath(), "fincore-plan-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        File.WriteAllText(plan, """{ "phases": [ { "name": "climb", "ramp": { "from": 100, "to": 1500 }, "duration": "20s", "until": "p99>300ms" } ] }""");
+        try
+        {
+            using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+                "--plan", plan, "--connections", "4", "--agents", "2", "--quiet");
+            Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+            var breaking = run.Report.GetProperty("breaking_point");
+            Assert.Contains("p99>300ms", breaking.GetProperty("reason").GetString(), StringComparison.Ordinal);
+            var phase = run.Report.GetProperty("phases")[0];
+            Assert.True(phase.GetProperty("end_s").GetDouble() < 19, "the ramp ended at its breaking point, before its planned end");
+            Assert.Contains("p99>300ms", phase.GetProperty("ended_by").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(plan);
+        }
+    }
+
+    [Fact]
+    public async Task Abort_on_fail_and_completion_tracking_judge_the_merged_figures()
+    {
+        await using var server = await LoadTestServer.StartAsync();
+        using var aborted = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+            "--rate", "200", "--duration", "120s", "--threshold", "p50<1us", "--abort-on-fail", "--abort-grace", "2s", "--agents", "2", "--quiet");
+        Assert.Equal(1, aborted.ExitCode);
+        Assert.Contains("p50<1us", aborted.Report.GetProperty("aborted").GetString(), StringComparison.Ordinal);
+        Assert.True(aborted.Report.GetProperty("totals").GetProperty("scheduled").GetInt64() < 6_000);
+
+        using var tracked = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--api-key", "fc_sk_test", "--mix", "create=80,get=20",
+            "--rate", "300", "--duration", "3s", "--track-completion", "--poll-interval", "200ms", "--threshold", "completion_p99<1s", "--agents", "2", "--quiet");
+        Assert.True(tracked.ExitCode == 0, tracked.Stderr + tracked.Stdout);
+        var completion = tracked.Report.GetProperty("completion");
+        Assert.True(completion.GetProperty("accepted").GetInt64() > 600);
+        Assert.Equal(completion.GetProperty("accepted").GetInt64(), completion.GetProperty("terminal").GetInt64());
+        Assert.Equal(250, completion.GetProperty("latency").GetProperty("p99").GetDouble(), 1);
+        Assert.True(tracked.Report.GetProperty("thresholds")[0].GetProperty("passed").GetBoolean());
+    }
+
     private static List<string> Keys(JsonElement e) => e.EnumerateObject().Select(p => p.Name).ToList();
 
     private static IEnumerable<long> Read(string path)
