@@ -46,6 +46,8 @@ internal sealed class AgentClient : IDisposable
 
     public int CpuSecondsCounted { get; private set; }
 
+    public double LastCpuPct { get; private set; }
+
     public bool Settled(int second) => pending.ContainsKey(second) || Lost is not null || (State is "done" or "failed" && second >= NextSecond);
 
     public AgentSecond? Take(int second) => pending.Remove(second, out var s) ? s : null;
@@ -105,6 +107,7 @@ internal sealed class AgentClient : IDisposable
             }
 
             SentFromSeconds += s.Row.Sent;
+            LastCpuPct = s.Row.CpuPct;
             if (s.Row.CpuPct > 0)
             {
                 CpuFromSecondsSum += s.Row.CpuPct;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using FinCore.LoadGen.Cli;
 using FinCore.LoadGen.Engine;
+using FinCore.LoadGen.Live;
 using FinCore.LoadGen.Metrics;
 using FinCore.LoadGen.Plans;
 using FinCore.LoadGen.Reports;
@@ -29,6 +30,7 @@ internal sealed partial class Coordinator(
     private readonly Queue<List<AgentSecond>> untilWindow = new();
     private readonly List<Task> pendingPosts = [];
     private int nextGate;
+    private IProgressView? progress;
     private string? untilEnded;
     private string? gateStopped;
     private static readonly TimeSpan CollectEvery = TimeSpan.FromMilliseconds(500);
@@ -90,6 +92,7 @@ internal sealed partial class Coordinator(
         try
         {
             await Task.WhenAll(agents.Select(a => a.StartAsync(startAt, ct))).ConfigureAwait(false);
+            progress = ProgressView.Create(settings.Quiet);
             using var ticker = new PeriodicTimer(CollectEvery);
             while (agents.Any(a => a.Lost is null && a.State is not ("done" or "failed")))
             {
@@ -123,6 +126,11 @@ internal sealed partial class Coordinator(
         }
 
         Merge(final: true);
+        if (progress is not null)
+        {
+            await progress.DisposeAsync().ConfigureAwait(false);
+        }
+
         self.Refresh();
         var coordinatorCpu = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
         var report = BuildReport(startAt, coordinatorCpu);
@@ -294,14 +302,14 @@ internal sealed partial class Coordinator(
             parts.Max(p => p.Row.WorkingSetMb),
             parts.Sum(p => p.Row.Backlog),
             s.Statuses.Snapshot());
-        if (!settings.Quiet && progressClock.Elapsed >= TimeSpan.FromMilliseconds(900))
+        if (progress is not null && progressClock.Elapsed >= TimeSpan.FromMilliseconds(900))
         {
             progressClock.Restart();
             var m = liveMeasured;
-            Console.Error.WriteLine(
-                $"[{Durations.Format(TimeSpan.FromSeconds(k)),6}] {row.Phase} target {row.TargetRate:0}/s | agents {agents.Count(a => a.Lost is null)}/{agents.Count} | " +
-                $"sent {m.Sent} done {m.Completed} err {m.Errors} ({m.ErrorRate * 100:0.##}%) dropped {m.Dropped} | " +
-                $"second {k}: {row.Completed}/s p99 {row.P99:0.##}ms service p99 {row.ServiceP99:0.##}ms | backlog {row.Backlog} cpu max {row.CpuPct:0}%");
+            var index = Math.Max(0, plan.Select(p => p.Phase.Name).ToList().IndexOf(row.Phase));
+            progress.Show(new ProgressSnapshot(
+                k, row.Phase, $"{index + 1}/{plan.Count}", row.TargetRate, m.Sent, m.Completed, m.Errors, m.ErrorRate, m.Dropped, row.Backlog, row,
+                agents.Select(a => new AgentProgress(a.Name, a.State, a.SentFromSeconds, a.LastCpuPct, a.Lost)).ToList()));
         }
 
         return row;

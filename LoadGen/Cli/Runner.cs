@@ -87,6 +87,8 @@ internal static class Runner
             }
 
             RunTimeline timeline;
+            var progress = Live.ProgressView.Create(settings.Quiet);
+            engine.Progress = progress;
             try
             {
                 timeline = await engine.RunAsync(hardStop.Token).ConfigureAwait(false);
@@ -95,6 +97,13 @@ internal static class Runner
             {
                 Console.Error.WriteLine("loadgen: stopped without a report");
                 return Failed;
+            }
+            finally
+            {
+                if (progress is not null)
+                {
+                    await progress.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             WebhookFigures? webhooks = null;

@@ -72,6 +72,9 @@ internal sealed partial class LoadEngine
         return list;
     }
 
+    /// <summary>Where progress is shown while running (null: nowhere).</summary>
+    public Live.IProgressView? Progress { get; set; }
+
     /// <summary>Called as each second's figures are final (second, its row, its slot), before the slot is reused.</summary>
     public Action<int, Reports.TimelineRow, Totals>? SecondFinalized { get; set; }
 

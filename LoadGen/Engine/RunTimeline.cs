@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using FinCore.LoadGen.Metrics;
-using FinCore.LoadGen.Plans;
 using FinCore.LoadGen.Reports;
 using FinCore.LoadGen.Thresholds;
 
@@ -182,9 +181,8 @@ internal sealed class RunTimeline
         var last = rows.Count > 0 ? rows[^1] : null;
         var index = Math.Clamp(engine.CurrentSegmentIndex, 0, engine.Segments.Count - 1);
         var phase = engine.Segments[index].Phase;
-        Console.Error.WriteLine(
-            $"[{Durations.Format(TimeSpan.FromSeconds(second)),6}] {phase.Name} ({index + 1}/{engine.Segments.Count}) target {last?.TargetRate ?? phase.Rate:0}/s | " +
-            $"sent {m.Sent} done {m.Completed} err {m.Errors} ({m.ErrorRate * 100:0.##}%) dropped {m.Dropped} | " +
-            $"second {last?.T ?? 0}: {last?.Completed ?? 0}/s p99 {last?.P99 ?? 0:0.##}ms service p99 {last?.ServiceP99 ?? 0:0.##}ms | backlog {engine.Backlog} cpu {last?.CpuPct ?? 0:0}%");
+        engine.Progress?.Show(new Live.ProgressSnapshot(
+            second, phase.Name, $"{index + 1}/{engine.Segments.Count}", last?.TargetRate ?? phase.Rate,
+            m.Sent, m.Completed, m.Errors, m.ErrorRate, m.Dropped, engine.Backlog, last, null));
     }
 }
