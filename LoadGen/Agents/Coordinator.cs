@@ -31,6 +31,7 @@ internal sealed partial class Coordinator(
     private readonly List<Task> pendingPosts = [];
     private int nextGate;
     private IProgressView? progress;
+    private OtlpExport? otlp;
     private string? untilEnded;
     private string? gateStopped;
     private static readonly TimeSpan CollectEvery = TimeSpan.FromMilliseconds(500);
@@ -93,6 +94,7 @@ internal sealed partial class Coordinator(
         {
             await Task.WhenAll(agents.Select(a => a.StartAsync(startAt, ct))).ConfigureAwait(false);
             progress = ProgressView.Create(settings.Quiet);
+            otlp = settings.Otlp is { } otlpUrl ? new OtlpExport(otlpUrl, settings.OtlpGrpc, settings.Target.ToString(), settings.Command) : null;
             using var ticker = new PeriodicTimer(CollectEvery);
             while (agents.Any(a => a.Lost is null && a.State is not ("done" or "failed")))
             {
@@ -126,6 +128,7 @@ internal sealed partial class Coordinator(
         }
 
         Merge(final: true);
+        otlp?.Dispose();
         if (progress is not null)
         {
             await progress.DisposeAsync().ConfigureAwait(false);
@@ -302,6 +305,7 @@ internal sealed partial class Coordinator(
             parts.Max(p => p.Row.WorkingSetMb),
             parts.Sum(p => p.Row.Backlog),
             s.Statuses.Snapshot());
+        otlp?.Second(row, s);
         if (progress is not null && progressClock.Elapsed >= TimeSpan.FromMilliseconds(900))
         {
             progressClock.Restart();

@@ -39,6 +39,8 @@ internal static class Commands
     private static readonly Option<string> DropAfter = new("--drop-after") { Description = "Drop (and count) an arrival not sent this long after its intended time", DefaultValueFactory = _ => "5s" };
     private static readonly Option<string> PingPath = new("--ping-path") { Description = "Path the 'ping' operation GETs", DefaultValueFactory = _ => "/health/live" };
     private static readonly Option<bool> Quiet = new("--quiet") { Description = "No live progress" };
+    private static readonly Option<string?> Otlp = new("--otlp") { Description = "Push the run's metrics (rate, latency histogram, errors per second) with OpenTelemetry OTLP to this URL, e.g. http://collector:4318" };
+    private static readonly Option<bool> OtlpGrpc = new("--otlp-grpc") { Description = "OTLP over gRPC (e.g. http://collector:4317) instead of http/protobuf" };
     private static readonly Option<string?> RecordAccepted = new("--record-accepted") { Description = "Write 'tenant_id,charge_id' of every acknowledged (202) charge to this file" };
 
     private static readonly Option<string?> AgentsOption = new("--agents") { Description = "Coordinate agents instead of sending: host:port,host:port (with --agent-token) or N local agent processes" };
@@ -97,7 +99,7 @@ internal static class Commands
     private static Option[] Common() =>
     [
         Target, ApiKey, AdminToken, Tenants, Out, MixOption, Connections, Concurrency, Http2, Warmup, ThresholdOption,
-        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, Timeout, DropAfter, PingPath, Quiet, RecordAccepted,
+        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, Timeout, DropAfter, PingPath, Quiet, RecordAccepted, Otlp, OtlpGrpc,
     ];
 
     private static async Task<int> Execute(ParseResult parse, bool stress)
@@ -395,6 +397,10 @@ internal static class Commands
             DropAfter = PositiveDuration(p.GetValue(DropAfter)!, "--drop-after"),
             PingPath = p.GetValue(PingPath)!,
             Quiet = p.GetValue(Quiet),
+            Otlp = p.GetValue(Otlp) is { } otlp
+                ? Uri.TryCreate(otlp, UriKind.Absolute, out var otlpUri) && otlpUri.Scheme is "http" or "https" ? otlpUri : throw new FormatException("--otlp must be an http(s) URL")
+                : null,
+            OtlpGrpc = p.GetValue(OtlpGrpc),
             RecordAccepted = p.GetValue(RecordAccepted),
             Command = "run",
         };

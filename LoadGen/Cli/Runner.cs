@@ -89,6 +89,12 @@ internal static class Runner
             RunTimeline timeline;
             var progress = Live.ProgressView.Create(settings.Quiet);
             engine.Progress = progress;
+            using var otlp = settings.Otlp is { } otlpUrl ? new OtlpExport(otlpUrl, settings.OtlpGrpc, settings.Target.ToString(), settings.Command) : null;
+            if (otlp is not null)
+            {
+                engine.SecondFinalized = (_, row, slot) => otlp.Second(row, slot);
+            }
+
             try
             {
                 timeline = await engine.RunAsync(hardStop.Token).ConfigureAwait(false);
