@@ -240,6 +240,31 @@ internal static class Commands
         var uris = new List<Uri>();
         foreach (var a in addresses)
         {
+            // dns:NAME:PORT — one agent per IPv4 address the name has (a Cloud Map service names every task).
+            if (a.StartsWith("dns:", StringComparison.Ordinal))
+            {
+                var colon = a.LastIndexOf(':');
+                if (colon <= 4 || !int.TryParse(a[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port))
+                {
+                    Console.Error.WriteLine($"loadgen: --agents: '{a}' is not dns:NAME:PORT");
+                    return Runner.UsageError;
+                }
+
+                System.Net.IPAddress[] found;
+                try
+                {
+                    found = await System.Net.Dns.GetHostAddressesAsync(a[4..colon]).ConfigureAwait(false);
+                }
+                catch (System.Net.Sockets.SocketException e)
+                {
+                    Console.Error.WriteLine($"loadgen: --agents: cannot resolve {a[4..colon]}: {e.Message}");
+                    return Runner.UsageError;
+                }
+
+                uris.AddRange(found.Where(ip => ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).Distinct().Select(ip => new Uri($"http://{ip}:{port}")));
+                continue;
+            }
+
             if (!Uri.TryCreate(a.Contains("://", StringComparison.Ordinal) ? a : "http://" + a, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
             {
                 Console.Error.WriteLine($"loadgen: --agents: '{a}' is not host:port");

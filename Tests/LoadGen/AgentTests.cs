@@ -201,6 +201,18 @@ public sealed class AgentTests
         Assert.True(tracked.Report.GetProperty("thresholds")[0].GetProperty("passed").GetBoolean());
     }
 
+    [Fact]
+    public async Task Agents_named_by_dns_are_every_address_the_name_has()
+    {
+        await using var server = await LoadTestServer.StartAsync();
+        await using var agent = await LoadGenAgent.StartAsync(Token);
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+            "--rate", "200", "--duration", "2s", "--agents", $"dns:localhost:{agent.Url.Port}", "--agent-token", Token, "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        var agents = run.Report.GetProperty("distributed").GetProperty("agents").EnumerateArray().Select(a => a.GetProperty("agent").GetString()).ToList();
+        Assert.Equal([agent.Address], agents);
+    }
+
     private static List<string> Keys(JsonElement e) => e.EnumerateObject().Select(p => p.Name).ToList();
 
     private static IEnumerable<long> Read(string path)
