@@ -15,6 +15,7 @@ internal sealed class AgentRun(string? dumpLatencies)
     private readonly Lock gate = new();
     private readonly List<AgentSecond> seconds = [];
     private readonly List<AgentSegment> ended = [];
+    private int finished;
     private string state = "idle";
     private string? error;
     private RunSettings? settings;
@@ -27,7 +28,7 @@ internal sealed class AgentRun(string? dumpLatencies)
     {
         lock (gate)
         {
-            return new AgentStatus(state, DateTimeOffset.UtcNow, error, engine?.Measured.Sent ?? 0, seconds.Count);
+            return new AgentStatus(state, DateTimeOffset.UtcNow, error, engine?.Measured.Sent ?? 0, finished);
         }
     }
 
@@ -35,7 +36,9 @@ internal sealed class AgentRun(string? dumpLatencies)
     {
         lock (gate)
         {
-            return new AgentSeconds(state, seconds.Where(s => s.T >= from).ToList(), ended.Where(s => s.Index >= segmentsFrom).ToList());
+            // Asking from k says seconds before k arrived: they are let go, so a long run's memory stays flat.
+            seconds.RemoveAll(s => s.T < from);
+            return new AgentSeconds(state, seconds.ToList(), ended.Where(s => s.Index >= segmentsFrom).ToList());
         }
     }
 
@@ -73,6 +76,7 @@ internal sealed class AgentRun(string? dumpLatencies)
             error = null;
             seconds.Clear();
             ended.Clear();
+            finished = 0;
             result = null;
             engine = null;
             settings = prepared;
@@ -129,6 +133,7 @@ internal sealed class AgentRun(string? dumpLatencies)
                 lock (gate)
                 {
                     seconds.Add(second);
+                    finished = k + 1;
                 }
             };
         }
