@@ -9,7 +9,7 @@ namespace FinCore.LoadGen.Agents;
 internal sealed class AgentClient : IDisposable
 {
     private readonly HttpClient http;
-    private readonly Dictionary<int, AgentSecond> pending = [];
+    private readonly Dictionary<int, (AgentSecond Second, Totals Slot)> pending = [];
     private readonly Dictionary<int, AgentSegment> ended = [];
     private int nextSegment;
 
@@ -38,7 +38,7 @@ internal sealed class AgentClient : IDisposable
     public AgentResult? Result { get; set; }
 
     /// <summary>The measured seconds received (counts and histograms): the agent's figures if it is lost before its result.</summary>
-    public Totals FromSeconds { get; } = new();
+    public Totals FromSeconds { get; } = new(concurrent: false);
 
     public long SentFromSeconds { get; private set; }
 
@@ -50,7 +50,8 @@ internal sealed class AgentClient : IDisposable
 
     public bool Settled(int second) => pending.ContainsKey(second) || Lost is not null || (State is "done" or "failed" && second >= NextSecond);
 
-    public AgentSecond? Take(int second) => pending.Remove(second, out var s) ? s : null;
+    /// <summary>Second <paramref name="second"/> as the agent sent it, its slot decoded (once, when it arrived).</summary>
+    public (AgentSecond Second, Totals Slot)? Take(int second) => pending.Remove(second, out var s) ? s : null;
 
     public bool Has(int second) => pending.ContainsKey(second);
 
@@ -99,11 +100,12 @@ internal sealed class AgentClient : IDisposable
                 continue;
             }
 
-            pending[s.T] = s;
+            var slot = Totals.Decode(s.Slot);
+            pending[s.T] = (s, slot);
             NextSecond = s.T + 1;
             if (!s.Row.Warmup)
             {
-                FromSeconds.Add(s.Slot);
+                FromSeconds.Add(slot);
             }
 
             SentFromSeconds += s.Row.Sent;

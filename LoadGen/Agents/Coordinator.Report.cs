@@ -9,7 +9,7 @@ internal sealed partial class Coordinator
     private RunReport BuildReport(DateTimeOffset startedAt, double coordinatorCpuS)
     {
         // A lost agent's figures are the seconds it delivered before it was lost.
-        var measured = new Totals();
+        var measured = new Totals(concurrent: false);
         foreach (var a in agents)
         {
             measured.Add(a.Result?.Measured ?? a.FromSeconds.Encode());
@@ -25,7 +25,7 @@ internal sealed partial class Coordinator
                 continue;
             }
 
-            var totals = new Totals();
+            var totals = new Totals(concurrent: false);
             foreach (var p in parts)
             {
                 totals.Add(p.Totals);

@@ -27,7 +27,7 @@ internal sealed partial class Coordinator(
 {
     private const int UntilWindow = 5;
     private readonly IReadOnlyList<(Phase Phase, bool Measured)> plan = LoadEngine.SegmentsOf(settings);
-    private readonly Queue<List<AgentSecond>> untilWindow = new();
+    private readonly Queue<List<(AgentSecond Second, Totals Slot)>> untilWindow = new();
     private readonly List<Task> pendingPosts = [];
     private int nextGate;
     private IProgressView? progress;
@@ -36,8 +36,8 @@ internal sealed partial class Coordinator(
     private string? gateStopped;
     private static readonly TimeSpan CollectEvery = TimeSpan.FromMilliseconds(500);
     private readonly List<TimelineRow> rows = [];
-    private readonly Totals scratch = new();
-    private readonly Totals liveMeasured = new();
+    private readonly Totals scratch = new(concurrent: false);
+    private readonly Totals liveMeasured = new(concurrent: false);
     private readonly Stopwatch progressClock = Stopwatch.StartNew();
     private int nextMerge;
     private int measuredRows;
@@ -254,14 +254,14 @@ internal sealed partial class Coordinator(
                 return;
             }
 
-            var parts = agents.Select(a => a.Take(k)).OfType<AgentSecond>().ToList();
+            var parts = agents.Select(a => a.Take(k)).OfType<(AgentSecond Second, Totals Slot)>().ToList();
             rows.Add(MergeRow(k, parts));
             JudgeUntil(parts);
             nextMerge++;
         }
     }
 
-    private TimelineRow MergeRow(int k, List<AgentSecond> parts)
+    private TimelineRow MergeRow(int k, List<(AgentSecond Second, Totals Slot)> parts)
     {
         scratch.Reset();
         foreach (var p in parts)
@@ -269,14 +269,11 @@ internal sealed partial class Coordinator(
             scratch.Add(p.Slot);
         }
 
-        var first = parts[0].Row;
+        var first = parts[0].Second.Row;
         if (!first.Warmup)
         {
             measuredRows++;
-            foreach (var p in parts)
-            {
-                liveMeasured.Add(p.Slot);
-            }
+            liveMeasured.Add(scratch);
         }
 
         static double Ms(Latencies h, double p) => h.ValueAtPercentile(p) / 1000.0;
@@ -301,9 +298,9 @@ internal sealed partial class Coordinator(
             s.Completion.TotalCount,
             Ms(s.Completion, 50),
             Ms(s.Completion, 99),
-            parts.Max(p => p.Row.CpuPct),
-            parts.Max(p => p.Row.WorkingSetMb),
-            parts.Sum(p => p.Row.Backlog),
+            parts.Max(p => p.Second.Row.CpuPct),
+            parts.Max(p => p.Second.Row.WorkingSetMb),
+            parts.Sum(p => p.Second.Row.Backlog),
             s.Statuses.Snapshot());
         otlp?.Second(row, s);
         if (progress is not null && progressClock.Elapsed >= TimeSpan.FromMilliseconds(900))
@@ -364,7 +361,7 @@ internal sealed partial class Coordinator(
             }
 
             var parts = agents.Select(a => a.Ended(j)).OfType<AgentSegment>().ToList();
-            var totals = new Totals();
+            var totals = new Totals(concurrent: false);
             foreach (var p in parts)
             {
                 totals.Add(p.Totals);
@@ -383,9 +380,9 @@ internal sealed partial class Coordinator(
     }
 
     /// <summary>"until" on the merged last five seconds of its phase: when it holds, every agent ends the phase (and the run).</summary>
-    private void JudgeUntil(List<AgentSecond> parts)
+    private void JudgeUntil(List<(AgentSecond Second, Totals Slot)> parts)
     {
-        var row = parts[0].Row;
+        var row = parts[0].Second.Row;
         var phase = plan.Select(p => p.Phase).FirstOrDefault(p => p.Name == row.Phase && p.Until is not null);
         if (phase is null || untilEnded is not null)
         {
@@ -399,12 +396,12 @@ internal sealed partial class Coordinator(
             untilWindow.Dequeue();
         }
 
-        if (untilWindow.Count < UntilWindow || untilWindow.Any(w => w[0].Row.Phase != phase.Name))
+        if (untilWindow.Count < UntilWindow || untilWindow.Any(w => w[0].Second.Row.Phase != phase.Name))
         {
             return;
         }
 
-        var sum = new Totals();
+        var sum = new Totals(concurrent: false);
         foreach (var w in untilWindow)
         {
             foreach (var p in w)
