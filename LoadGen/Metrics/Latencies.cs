@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
 using HdrHistogram;
 using HdrHistogram.Utilities;
 
@@ -102,9 +104,24 @@ public sealed class Latencies
     }
 
     /// <summary>What another process recorded, to read or to add from (decode once, add to several). Null when empty.</summary>
-    public static Latencies? Decode(EncodedLatencies encoded) => encoded.Count == 0
-        ? null
-        : new Latencies(HistogramEncoding.DecodeFromCompressedByteBuffer(ByteBuffer.Allocate(Convert.FromBase64String(encoded.Hdr)), MaxValueMicros), encoded);
+    public static Latencies? Decode(EncodedLatencies encoded)
+    {
+        if (encoded.Count == 0)
+        {
+            return null;
+        }
+
+        // HdrHistogram's compressed form: a cookie, the compressed length (big-endian ints), then the zlib-compressed
+        // plain encoding. HdrHistogram 2.5.0's own decoder reads the zlib stream with a single Read, which stops
+        // short once the payload passes a few KiB (millions of values over a wide range): inflate it here, fully,
+        // and hand HdrHistogram the plain encoding.
+        var bytes = Convert.FromBase64String(encoded.Hdr);
+        var length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
+        using var zlib = new ZLibStream(new MemoryStream(bytes, 8, length), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        zlib.CopyTo(plain);
+        return new Latencies(HistogramEncoding.DecodeFromByteBuffer(ByteBuffer.Allocate(plain.ToArray()), MaxValueMicros, null), encoded);
+    }
 
     /// <summary>The histogram in HdrHistogram's compressed encoding (base64), with the exact figures beside it.</summary>
     public EncodedLatencies Encode()

@@ -81,6 +81,27 @@ public sealed class HistogramTests
     }
 
     [Fact]
+    public void A_large_wide_histogram_survives_the_encoding()
+    {
+        // Millions of values over three decades: a compressed payload past the size HdrHistogram 2.5.0's own
+        // decoder reads in one go (a whole phase of a long run, as an agent ships it).
+        var random = new Random(11);
+        var h = new Latencies();
+        for (var i = 0; i < 3_000_000; i++)
+        {
+            h.Record(100 + random.Next(2_000_000));
+        }
+
+        var shipped = new Latencies();
+        shipped.Add(h.Encode());
+        Assert.Equal(h.TotalCount, shipped.TotalCount);
+        foreach (var p in Checked)
+        {
+            Assert.Equal(h.ValueAtPercentile(p), shipped.ValueAtPercentile(p));
+        }
+    }
+
+    [Fact]
     public void Memory_is_fixed_whatever_is_recorded_and_values_past_an_hour_are_clamped()
     {
         var h = new Latencies();
