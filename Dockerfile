@@ -32,9 +32,11 @@ ENV FINCORE_HTTP_PORT=8080 FINCORE_LISTEN_ADDRESS=0.0.0.0
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "FinCore.PspSandbox.dll"]
 
-FROM mcr.microsoft.com/dotnet/runtime:10.0 AS loadgen
+# ASP.NET Core: the agent (loadgen agent) and the webhook sink serve HTTP.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS loadgen
 WORKDIR /app
 COPY --from=build /out/loadgen .
 USER app
+EXPOSE 7700
 # In ECS the operator token arrives as LOADGEN_ADMIN_TOKEN (from Secrets Manager); arguments are LoadGen's own.
 ENTRYPOINT ["/bin/sh", "-c", "exec dotnet FinCore.LoadGen.dll \"$@\" ${LOADGEN_ADMIN_TOKEN:+--admin-token $LOADGEN_ADMIN_TOKEN}", "loadgen"]

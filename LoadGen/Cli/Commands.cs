@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FinCore.LoadGen.Agents;
 using FinCore.LoadGen.Engine;
 using FinCore.LoadGen.Metrics;
 using FinCore.LoadGen.Plans;
@@ -38,7 +39,18 @@ internal static class Commands
     private static readonly Option<string> DropAfter = new("--drop-after") { Description = "Drop (and count) an arrival not sent this long after its intended time", DefaultValueFactory = _ => "5s" };
     private static readonly Option<string> PingPath = new("--ping-path") { Description = "Path the 'ping' operation GETs", DefaultValueFactory = _ => "/health/live" };
     private static readonly Option<bool> Quiet = new("--quiet") { Description = "No live progress" };
+    private static readonly Option<string?> Otlp = new("--otlp") { Description = "Push the run's metrics (rate, latency histogram, errors per second) with OpenTelemetry OTLP to this URL, e.g. http://collector:4318" };
+    private static readonly Option<bool> OtlpGrpc = new("--otlp-grpc") { Description = "OTLP over gRPC (e.g. http://collector:4317) instead of http/protobuf" };
     private static readonly Option<string?> RecordAccepted = new("--record-accepted") { Description = "Write 'tenant_id,charge_id' of every acknowledged (202) charge to this file" };
+
+    private static readonly Option<string?> AgentsOption = new("--agents") { Description = "Coordinate agents instead of sending: host:port,host:port (with --agent-token) or N local agent processes" };
+    private static readonly Option<string?> AgentToken = new("--agent-token") { Description = "The agents' shared token (default: $LOADGEN_AGENT_TOKEN)" };
+    private static readonly Option<bool> TolerateAgentLoss = new("--tolerate-agent-loss") { Description = "A lost agent is reported but does not fail the run" };
+    private static readonly Option<string> AgentTimeout = new("--agent-timeout") { Description = "An agent that does not answer for this long is lost", DefaultValueFactory = _ => "5s" };
+
+    private static readonly Option<string> Listen = new("--listen") { Description = "Address the agent listens on, host:port (port 0: any free port)", DefaultValueFactory = _ => "127.0.0.1:7700" };
+    private static readonly Option<string?> Token = new("--token") { Description = "The shared token a coordinator must present (default: $LOADGEN_AGENT_TOKEN)" };
+    private static readonly Option<string?> DumpLatencies = new("--dump-latencies") { Description = "Test only: write every measured latency (µs, int64) to this file", Hidden = true };
 
     private static readonly Option<double> StartRate = new("--start-rate") { Description = "First step's rate", DefaultValueFactory = _ => 100 };
     private static readonly Option<double> StepRate = new("--step") { Description = "Rate added per step", DefaultValueFactory = _ => 100 };
@@ -55,7 +67,7 @@ internal static class Commands
             run.Options.Add(o);
         }
 
-        foreach (Option o in new Option[] { Rate, Duration, PlanFile, Profile, Scale, AbortOnFail, AbortGrace })
+        foreach (Option o in new Option[] { Rate, Duration, PlanFile, Profile, Scale, AbortOnFail, AbortGrace, AgentsOption, AgentToken, TolerateAgentLoss, AgentTimeout })
         {
             run.Options.Add(o);
         }
@@ -68,20 +80,26 @@ internal static class Commands
             stress.Options.Add(o);
         }
 
-        foreach (Option o in new Option[] { StartRate, StepRate, StepFactor, StepDuration, MaxRate, MinRate })
+        foreach (Option o in new Option[] { StartRate, StepRate, StepFactor, StepDuration, MaxRate, MinRate, AgentsOption, AgentToken, TolerateAgentLoss, AgentTimeout })
         {
             stress.Options.Add(o);
         }
 
         stress.SetAction((parse, _) => Execute(parse, stress: true));
 
-        return new RootCommand("FinCore LoadGen: open-model load against the FinCore HTTP API, coordinated-omission-correct.") { run, stress };
+        var agent = new Command("agent", "Wait for a coordinator's work (run … --agents): HTTP on --listen, every request must carry --token.")
+        {
+            Listen, Token, DumpLatencies,
+        };
+        agent.SetAction((parse, _) => Agent(parse));
+
+        return new RootCommand("FinCore LoadGen: open-model load against the FinCore HTTP API, coordinated-omission-correct.") { run, stress, CompareCommand.Build(), agent };
     }
 
     private static Option[] Common() =>
     [
         Target, ApiKey, AdminToken, Tenants, Out, MixOption, Connections, Concurrency, Http2, Warmup, ThresholdOption,
-        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, Timeout, DropAfter, PingPath, Quiet, RecordAccepted,
+        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, Timeout, DropAfter, PingPath, Quiet, RecordAccepted, Otlp, OtlpGrpc,
     ];
 
     private static async Task<int> Execute(ParseResult parse, bool stress)
@@ -106,7 +124,9 @@ internal static class Commands
 
         if (!stress)
         {
-            return await Runner.RunAsync(settings).ConfigureAwait(false);
+            return parse.GetValue(AgentsOption) is { } agents
+                ? await Coordinate(parse, settings, agents).ConfigureAwait(false)
+                : await Runner.RunAsync(settings).ConfigureAwait(false);
         }
 
         // Each step is judged on its own figures; the first failing step ends the run.
@@ -130,7 +150,10 @@ internal static class Commands
         }
 
         var minRate = parse.GetValue(MinRate);
-        var code = await Runner.RunAsync(settings, Gate, _ => new Breaking(highest ?? 0, brokeAt, reason ?? "every step held up to --max-rate")).ConfigureAwait(false);
+        Breaking Found() => new(highest ?? 0, brokeAt, reason ?? "every step held up to --max-rate");
+        var code = parse.GetValue(AgentsOption) is { } agentSpec
+            ? await Coordinate(parse, settings, agentSpec, Gate, Found).ConfigureAwait(false)
+            : await Runner.RunAsync(settings, Gate, _ => Found()).ConfigureAwait(false);
         Console.WriteLine(highest is { } h ? $"highest rate with SLOs ({string.Join(", ", slos.Select(s => s.Expression))}) held: {h:0}/s" : "the SLOs failed at the first step");
         if (code == Runner.Passed && (highest ?? 0) < minRate)
         {
@@ -139,6 +162,133 @@ internal static class Commands
         }
 
         return code == Runner.UsageError ? code : (highest is null ? Runner.Failed : code);
+    }
+
+    private static async Task<int> Agent(ParseResult parse)
+    {
+        var token = parse.GetValue(Token) ?? Environment.GetEnvironmentVariable("LOADGEN_AGENT_TOKEN");
+        var listen = parse.GetValue(Listen)!;
+        if (string.IsNullOrEmpty(token) || token.Length < 8)
+        {
+            Console.Error.WriteLine("loadgen: an agent needs --token T (or $LOADGEN_AGENT_TOKEN), at least 8 characters");
+            return Runner.UsageError;
+        }
+
+        if (!Uri.TryCreate("http://" + listen, UriKind.Absolute, out var uri) || uri.AbsolutePath != "/")
+        {
+            Console.Error.WriteLine($"loadgen: --listen '{listen}' is not host:port");
+            return Runner.UsageError;
+        }
+
+        return await AgentServer.RunAsync(listen, token, parse.GetValue(DumpLatencies)).ConfigureAwait(false);
+    }
+
+    private static async Task<int> Coordinate(ParseResult parse, RunSettings settings, string spec, Func<Segment, Totals, string?>? gate = null, Func<Breaking?>? breaking = null)
+    {
+        TimeSpan timeout;
+        try
+        {
+            timeout = PositiveDuration(parse.GetValue(AgentTimeout)!, "--agent-timeout");
+            if (settings.WebhookSink is not null || settings.RecordAccepted is not null)
+            {
+                throw new FormatException("--webhook-sink and --record-accepted need a single generator (no --agents)");
+            }
+
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine("loadgen: " + e.Message);
+            return Runner.UsageError;
+        }
+
+        var tolerate = parse.GetValue(TolerateAgentLoss);
+        if (int.TryParse(spec, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            if (n is < 1 or > 64)
+            {
+                Console.Error.WriteLine("loadgen: --agents N must be 1–64");
+                return Runner.UsageError;
+            }
+
+            LocalAgents local;
+            try
+            {
+                local = await LocalAgents.StartAsync(n, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+            {
+                Console.Error.WriteLine("loadgen: cannot start local agents: " + e.Message);
+                return Runner.UsageError;
+            }
+
+            using (local)
+            {
+                var clients = local.Addresses.Select(a => new AgentClient(a, local.Token)).ToList();
+                try
+                {
+                    return await new Coordinator(settings, clients, tolerate, timeout, gate, breaking).RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    clients.ForEach(c => c.Dispose());
+                }
+            }
+        }
+
+        var token = parse.GetValue(AgentToken) ?? Environment.GetEnvironmentVariable("LOADGEN_AGENT_TOKEN");
+        var addresses = spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var uris = new List<Uri>();
+        foreach (var a in addresses)
+        {
+            // dns:NAME:PORT — one agent per IPv4 address the name has (a Cloud Map service names every task).
+            if (a.StartsWith("dns:", StringComparison.Ordinal))
+            {
+                var colon = a.LastIndexOf(':');
+                if (colon <= 4 || !int.TryParse(a[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port))
+                {
+                    Console.Error.WriteLine($"loadgen: --agents: '{a}' is not dns:NAME:PORT");
+                    return Runner.UsageError;
+                }
+
+                System.Net.IPAddress[] found;
+                try
+                {
+                    found = await System.Net.Dns.GetHostAddressesAsync(a[4..colon]).ConfigureAwait(false);
+                }
+                catch (System.Net.Sockets.SocketException e)
+                {
+                    Console.Error.WriteLine($"loadgen: --agents: cannot resolve {a[4..colon]}: {e.Message}");
+                    return Runner.UsageError;
+                }
+
+                uris.AddRange(found.Where(ip => ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).Distinct().Select(ip => new Uri($"http://{ip}:{port}")));
+                continue;
+            }
+
+            if (!Uri.TryCreate(a.Contains("://", StringComparison.Ordinal) ? a : "http://" + a, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+            {
+                Console.Error.WriteLine($"loadgen: --agents: '{a}' is not host:port");
+                return Runner.UsageError;
+            }
+
+            uris.Add(u);
+        }
+
+        if (uris.Count == 0 || string.IsNullOrEmpty(token))
+        {
+            Console.Error.WriteLine("loadgen: --agents host:port,… needs --agent-token T (or $LOADGEN_AGENT_TOKEN)");
+            return Runner.UsageError;
+        }
+
+        var agents = uris.Select(u => new AgentClient(u, token)).ToList();
+        try
+        {
+            return await new Coordinator(settings, agents, tolerate, timeout, gate, breaking).RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            agents.ForEach(c => c.Dispose());
+        }
     }
 
     private static RunSettings Settings(ParseResult p, bool stress)
@@ -272,6 +422,10 @@ internal static class Commands
             DropAfter = PositiveDuration(p.GetValue(DropAfter)!, "--drop-after"),
             PingPath = p.GetValue(PingPath)!,
             Quiet = p.GetValue(Quiet),
+            Otlp = p.GetValue(Otlp) is { } otlp
+                ? Uri.TryCreate(otlp, UriKind.Absolute, out var otlpUri) && otlpUri.Scheme is "http" or "https" ? otlpUri : throw new FormatException("--otlp must be an http(s) URL")
+                : null,
+            OtlpGrpc = p.GetValue(OtlpGrpc),
             RecordAccepted = p.GetValue(RecordAccepted),
             Command = "run",
         };

@@ -87,6 +87,14 @@ internal static class Runner
             }
 
             RunTimeline timeline;
+            var progress = Live.ProgressView.Create(settings.Quiet);
+            engine.Progress = progress;
+            using var otlp = settings.Otlp is { } otlpUrl ? new OtlpExport(otlpUrl, settings.OtlpGrpc, settings.Target.ToString(), settings.Command) : null;
+            if (otlp is not null)
+            {
+                engine.SecondFinalized = (_, row, slot) => otlp.Second(row, slot);
+            }
+
             try
             {
                 timeline = await engine.RunAsync(hardStop.Token).ConfigureAwait(false);
@@ -95,6 +103,13 @@ internal static class Runner
             {
                 Console.Error.WriteLine("loadgen: stopped without a report");
                 return Failed;
+            }
+            finally
+            {
+                if (progress is not null)
+                {
+                    await progress.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             WebhookFigures? webhooks = null;
@@ -107,7 +122,7 @@ internal static class Runner
             }
 
             var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - timeline.StartCpu;
-            var report = ReportBuilder.Build(settings, engine, timeline, startedAt, cpu, breaking?.Invoke(engine)) with { Webhooks = webhooks };
+            var report = ReportBuilder.Build(settings, RunFigures.FromEngine(engine, timeline, cpu), startedAt, breaking?.Invoke(engine)) with { Webhooks = webhooks };
             var files = ReportWriter.WriteAll(report, settings.OutDir);
             ConsoleSummary.Print(report, files);
             return report.Passed ? Passed : Failed;

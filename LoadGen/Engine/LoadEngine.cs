@@ -27,6 +27,7 @@ internal sealed partial class LoadEngine
     private readonly Func<Segment, Totals, string?>? phaseGate;
     private CompletionTracker? tracker;
     private AcceptedLog? acceptedLog;
+    private LatencyDump? latencyDump;
     private long t0;
     private volatile int currentSegment = -1;
     private volatile bool endPhaseRequested;
@@ -46,18 +47,36 @@ internal sealed partial class LoadEngine
             slots[i] = new Totals();
         }
 
+        foreach (var (phase, measured) in SegmentsOf(settings))
+        {
+            segments.Add(new Segment(phase, measured));
+        }
+    }
+
+    /// <summary>The phases a run goes through: the warm-up (not measured) at the first phase's rate, then the plan's.</summary>
+    public static IReadOnlyList<(Phase Phase, bool Measured)> SegmentsOf(RunSettings settings)
+    {
+        var list = new List<(Phase, bool)>();
         if (settings.Warmup > TimeSpan.Zero)
         {
             var first = settings.Plan.Phases.FirstOrDefault(p => p.Kind != PhaseKind.Pause);
             var rate = first?.Rate > 0 ? first.Rate : first?.EndRate ?? 0;
-            segments.Add(new Segment(Phase.Constant("warmup", Math.Max(1, rate), settings.Warmup), measured: false));
+            list.Add((Phase.Constant("warmup", Math.Max(1, rate), settings.Warmup), false));
         }
 
         foreach (var p in settings.Plan.Phases)
         {
-            segments.Add(new Segment(p, measured: true));
+            list.Add((p, true));
         }
+
+        return list;
     }
+
+    /// <summary>Where progress is shown while running (null: nowhere).</summary>
+    public Live.IProgressView? Progress { get; set; }
+
+    /// <summary>Called as each second's figures are final (second, its row, its slot), before the slot is reused.</summary>
+    public Action<int, Reports.TimelineRow, Totals>? SecondFinalized { get; set; }
 
     /// <summary>Whole-run figures, warmup excluded.</summary>
     public Totals Measured { get; } = new();
@@ -95,6 +114,8 @@ internal sealed partial class LoadEngine
         var timeline = new RunTimeline(this, settings);
         using var accepted = settings.RecordAccepted is { } path ? new AcceptedLog(path) : null;
         acceptedLog = accepted;
+        using var dump = settings.DumpLatencies is { } dumpPath ? new LatencyDump(dumpPath) : null;
+        latencyDump = dump;
         if (settings.TrackCompletion)
         {
             tracker = new CompletionTracker(api, settings, this);
@@ -182,7 +203,7 @@ internal sealed partial class LoadEngine
                 currentSegment = s;
                 var phase = segment.Phase;
                 var end = start + Clock.FromSpan(phase.Duration);
-                long n = 0;
+                long n = settings.ShareIndex;
                 var next = phase.ArrivalTime(n);
                 while (!token.IsCancellationRequested && !endPhaseRequested)
                 {
@@ -190,7 +211,8 @@ internal sealed partial class LoadEngine
                     while (next is { } at && start + Clock.FromSpan(at) <= now)
                     {
                         Emit(start + Clock.FromSpan(at), s, segment);
-                        next = phase.ArrivalTime(++n);
+                        n += settings.ShareCount;
+                        next = phase.ArrivalTime(n);
                     }
 
                     if (now >= end)
@@ -310,6 +332,7 @@ internal sealed partial class LoadEngine
             Measured.Latency.Record(latency);
             Measured.Service.Record(service);
             Measured.Statuses.Add(outcome.Code, outcome.Status);
+            latencyDump?.Add(latency);
         }
     }
 

@@ -63,5 +63,23 @@ public sealed record RunSettings
 
     public bool Quiet { get; init; }
 
+    /// <summary>Push the run's metrics with OpenTelemetry (OTLP) to this endpoint while running; null: off.</summary>
+    public Uri? Otlp { get; init; }
+
+    /// <summary>OTLP over gRPC instead of http/protobuf.</summary>
+    public bool OtlpGrpc { get; init; }
+
+    /// <summary>An agent's share of the plan: it sends arrivals <see cref="ShareIndex"/>, +<see cref="ShareCount"/>, … of
+    /// every phase, so N agents together send exactly the plan's arrivals, each at the plan's times.</summary>
+    public int ShareIndex { get; init; }
+
+    /// <summary>False on an agent: "until" is judged by its coordinator on every agent's figures.</summary>
+    public bool JudgeUntil { get; init; } = true;
+
+    public int ShareCount { get; init; } = 1;
+
+    /// <summary>Test-only: every measured latency (µs, little-endian int64) is appended to this file.</summary>
+    public string? DumpLatencies { get; init; }
+
     public string Command { get; init; } = "run";
 }

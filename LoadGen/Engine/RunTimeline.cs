@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using FinCore.LoadGen.Metrics;
-using FinCore.LoadGen.Plans;
 using FinCore.LoadGen.Reports;
 using FinCore.LoadGen.Thresholds;
 
@@ -89,8 +88,8 @@ internal sealed class RunTimeline
         var at = engine.StartTimestamp + (k * Stopwatch.Frequency);
         var segment = engine.Segments.LastOrDefault(s => s.StartTimestamp >= 0 && s.StartTimestamp <= at) ?? engine.Segments[0];
         var offset = TimeSpan.FromSeconds(Clock.Seconds(at - Math.Max(0, segment.StartTimestamp)));
-        static double Ms(LatencyHistogram h, double p) => h.ValueAtPercentile(p) / 1000.0;
-        rows.Add(new TimelineRow(
+        static double Ms(Latencies h, double p) => h.ValueAtPercentile(p) / 1000.0;
+        var row = new TimelineRow(
             k,
             segment.Phase.Name,
             !segment.Measured,
@@ -113,7 +112,9 @@ internal sealed class RunTimeline
             Math.Round(cpuBySecond[k % cpuBySecond.Length], 1),
             Math.Round(process.WorkingSet64 / 1048576.0, 1),
             engine.Backlog,
-            slot.Statuses.Snapshot()));
+            slot.Statuses.Snapshot());
+        rows.Add(row);
+        engine.SecondFinalized?.Invoke(k, row, slot);
 
         var w = window[k % Window];
         w.Reset();
@@ -131,6 +132,11 @@ internal sealed class RunTimeline
 
     private void JudgeUntil()
     {
+        if (!settings.JudgeUntil)
+        {
+            return;
+        }
+
         var index = engine.CurrentSegmentIndex;
         if (index < 0 || index >= engine.Segments.Count || engine.Segments[index].Phase.Until is not { } until)
         {
@@ -175,9 +181,8 @@ internal sealed class RunTimeline
         var last = rows.Count > 0 ? rows[^1] : null;
         var index = Math.Clamp(engine.CurrentSegmentIndex, 0, engine.Segments.Count - 1);
         var phase = engine.Segments[index].Phase;
-        Console.Error.WriteLine(
-            $"[{Durations.Format(TimeSpan.FromSeconds(second)),6}] {phase.Name} ({index + 1}/{engine.Segments.Count}) target {last?.TargetRate ?? phase.Rate:0}/s | " +
-            $"sent {m.Sent} done {m.Completed} err {m.Errors} ({m.ErrorRate * 100:0.##}%) dropped {m.Dropped} | " +
-            $"second {last?.T ?? 0}: {last?.Completed ?? 0}/s p99 {last?.P99 ?? 0:0.##}ms service p99 {last?.ServiceP99 ?? 0:0.##}ms | backlog {engine.Backlog} cpu {last?.CpuPct ?? 0:0}%");
+        engine.Progress?.Show(new Live.ProgressSnapshot(
+            second, phase.Name, $"{index + 1}/{engine.Segments.Count}", last?.TargetRate ?? phase.Rate,
+            m.Sent, m.Completed, m.Errors, m.ErrorRate, m.Dropped, engine.Backlog, last, null));
     }
 }

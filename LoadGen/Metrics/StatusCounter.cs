@@ -22,6 +22,19 @@ internal sealed class StatusCounter
         }
     }
 
+    /// <summary>Adds <paramref name="count"/> under a key as <see cref="Snapshot"/> writes it ("200", "timeout").</summary>
+    public void Add(string key, long count)
+    {
+        if (int.TryParse(key, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var code) && code is >= 100 and < 600)
+        {
+            Interlocked.Add(ref codes[code], count);
+        }
+        else
+        {
+            others.AddOrUpdate(key, count, (_, c) => c + count);
+        }
+    }
+
     public void Clear()
     {
         Array.Clear(codes);

@@ -55,10 +55,45 @@ internal static class ConsoleSummary
         }
 
         console.Write(table);
+        if (r.Distributed is { } d)
+        {
+            console.Write(AgentTable(d));
+        }
+
         foreach (var f in files)
         {
             console.WriteLine("wrote " + f);
         }
+    }
+
+    private static Table AgentTable(Distributed d)
+    {
+        var agents = new Table().Border(TableBorder.Rounded).Title($"agents — coordinator CPU {d.CoordinatorCpuS:0.##} s ({d.CoordinatorCpuPctOfAgents:0.##}% of the agents')");
+        foreach (var h in new[] { "agent", "state", "scheduled", "sent", "dropped", "late", "CPU avg", "CPU s", "clock offset" })
+        {
+            agents.AddColumn(h == "agent" || h == "state" ? new TableColumn(h) : new TableColumn(h).RightAligned());
+        }
+
+        foreach (var a in d.Agents)
+        {
+            agents.AddRow(
+                Markup.Escape(a.Agent),
+                a.Lost is null ? Markup.Escape(a.State) : $"[red]lost[/] ({Markup.Escape(a.Lost)})",
+                a.Scheduled.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                a.Sent.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                a.Dropped.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                a.Late.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"{a.CpuAvgPct:0.#}%",
+                $"{a.CpuS:0.##}",
+                $"{a.ClockOffsetMs:0.###} ms");
+        }
+
+        if (d.Lost.Count > 0)
+        {
+            agents.Caption(d.LossTolerated ? $"lost (tolerated): {Markup.Escape(string.Join(", ", d.Lost))}" : $"[red]lost: {Markup.Escape(string.Join(", ", d.Lost))}: the run fails[/]");
+        }
+
+        return agents;
     }
 
     private static string Ms(params double[] values) => string.Join(" / ", values.Select(v => v >= 1000 ? $"{v / 1000:0.00}s" : $"{v:0.##}ms"));

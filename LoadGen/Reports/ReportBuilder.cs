@@ -7,15 +7,10 @@ namespace FinCore.LoadGen.Reports;
 /// <summary>Builds the report of a finished run from the engine's figures and judges the thresholds.</summary>
 internal static class ReportBuilder
 {
-    public static RunReport Build(RunSettings settings, LoadEngine engine, RunTimeline timeline, DateTimeOffset startedAt, TimeSpan cpuUsed, Breaking? breaking)
+    public static RunReport Build(RunSettings settings, RunFigures f, DateTimeOffset startedAt, Breaking? breaking)
     {
-        var measuredSegments = engine.Segments.Where(s => s.Measured && s.StartTimestamp >= 0).ToList();
-        var measuredStart = measuredSegments.Count > 0 ? measuredSegments[0].StartTimestamp : engine.StartTimestamp;
-        var planEnd = measuredSegments.Count > 0 ? measuredSegments.Max(s => s.EndTimestamp < 0 ? Clock.Now : s.EndTimestamp) : Clock.Now;
-        var measuredEnd = Math.Max(planEnd, engine.LastCompletion);
-        var seconds = Math.Max(0.001, Clock.Seconds(measuredEnd - measuredStart));
-        var m = engine.Measured;
-
+        var seconds = f.MeasuredSeconds;
+        var m = f.Measured;
         var thresholds = settings.Thresholds.Select(t =>
         {
             var actual = m.Metric(t.Metric, seconds);
@@ -23,9 +18,8 @@ internal static class ReportBuilder
             return new ThresholdResult(t.Expression, judged ? t.Format(actual) : "not measured (needs --track-completion)", judged && t.Holds(actual));
         }).ToList();
 
-        var rows = timeline.Rows;
+        var rows = f.Rows;
         var cpuRows = rows.Where(r => r.CpuPct > 0).ToList();
-        var sentAll = engine.Segments.Sum(s => s.Totals.Sent);
         return new RunReport
         {
             Command = settings.Command,
@@ -49,19 +43,18 @@ internal static class ReportBuilder
                 Environment.ProcessorCount,
                 cpuRows.Count == 0 ? 0 : Math.Round(cpuRows.Average(r => r.CpuPct), 1),
                 cpuRows.Count == 0 ? 0 : cpuRows.Max(r => r.CpuPct),
-                sentAll == 0 ? 0 : Math.Round(cpuUsed.TotalMicroseconds / sentAll, 1),
-                Math.Round(timeline.PeakWorkingSetMb, 1),
-                timeline.PeakBacklog),
-            Phases = engine.Segments.Where(s => s.StartTimestamp >= 0).Select(s =>
+                f.SentAll == 0 ? 0 : Math.Round(f.CpuUsed.TotalMicroseconds / f.SentAll, 1),
+                Math.Round(f.PeakWorkingSetMb, 1),
+                f.PeakBacklog),
+            Phases = f.Segments.Select(s =>
             {
-                var end = s.EndTimestamp < 0 ? Clock.Now : s.EndTimestamp;
-                var span = Math.Max(0.001, Clock.Seconds(end - s.StartTimestamp));
+                var span = Math.Max(0.001, s.EndS - s.StartS);
                 return new PhaseResult(
                     s.Phase.Name,
                     s.Phase.Describe(),
                     s.Measured,
-                    Math.Round(Clock.Seconds(s.StartTimestamp - engine.StartTimestamp), 3),
-                    Math.Round(Clock.Seconds(end - engine.StartTimestamp), 3),
+                    Math.Round(s.StartS, 3),
+                    Math.Round(s.EndS, 3),
                     Math.Round(s.Phase.ArrivalsBy(TimeSpan.FromSeconds(span)) / span, 1),
                     Math.Round(s.Totals.Completed / span, 1),
                     CountsOf(s.Totals, span),
@@ -69,9 +62,9 @@ internal static class ReportBuilder
                     s.EndedBy);
             }).ToList(),
             Thresholds = thresholds,
-            Passed = thresholds.All(t => t.Passed) && engine.Aborted is null,
-            Aborted = engine.Aborted,
-            BreakingPoint = breaking ?? UntilBreaking(engine, rows),
+            Passed = thresholds.All(t => t.Passed) && f.Aborted is null,
+            Aborted = f.Aborted,
+            BreakingPoint = breaking ?? UntilBreaking(f.Segments, rows),
             Timeline = rows,
             LatencyDistribution = m.Latency.Buckets().Select(b => new HistogramBucket(b.Value / 1000.0, b.Count)).ToList(),
         };
@@ -89,7 +82,7 @@ internal static class ReportBuilder
         Math.Round(t.ErrorRate, 6),
         Math.Round(t.DroppedRate, 6));
 
-    public static Percentiles PercentilesOf(LatencyHistogram h)
+    public static Percentiles PercentilesOf(Latencies h)
     {
         static double Ms(double micros) => Math.Round(micros / 1000.0, 3);
         return new Percentiles(
@@ -106,9 +99,9 @@ internal static class ReportBuilder
     }
 
     /// <summary>A ramp ended by its "until" condition: it broke at the rate it had reached, and held five seconds before.</summary>
-    private static Breaking? UntilBreaking(LoadEngine engine, IReadOnlyList<TimelineRow> rows)
+    private static Breaking? UntilBreaking(IReadOnlyList<SegmentFigures> segments, IReadOnlyList<TimelineRow> rows)
     {
-        var broken = engine.Segments.FirstOrDefault(s => s.EndedBy is not null);
+        var broken = segments.FirstOrDefault(s => s.EndedBy is not null);
         if (broken is null)
         {
             return null;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace FinCore.LoadGen.Reports;
 
 /// <summary>Everything a run found, as written to report.json (snake_case) and read by report.html.</summary>
@@ -52,7 +54,20 @@ public sealed record RunReport
     public required IReadOnlyList<TimelineRow> Timeline { get; init; }
 
     public required IReadOnlyList<HistogramBucket> LatencyDistribution { get; init; }
+
+    /// <summary>A coordinated run (<c>--agents</c>): each agent's share; absent from a single generator's report.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Distributed? Distributed { get; init; }
 }
+
+/// <summary>
+/// A run driven by agents under this coordinator: per agent, its figures and clock offset; the agents lost (died or
+/// stopped answering) by name; the coordinator's own CPU, absolute and as a share of the agents'.
+/// </summary>
+public sealed record Distributed(IReadOnlyList<AgentFigures> Agents, IReadOnlyList<string> Lost, bool LossTolerated, double CoordinatorCpuS, double CoordinatorCpuPctOfAgents);
+
+/// <summary>One agent's share: what it scheduled, sent, dropped and sent late, its CPU (avg % of its machine, seconds) and clock offset.</summary>
+public sealed record AgentFigures(string Agent, string State, long Scheduled, long Sent, long Dropped, long Late, double CpuAvgPct, double CpuS, double ClockOffsetMs, string? Lost);
 
 /// <summary>Scheduled = arrivals the plan called for; sent; completed (a response or a transport error); dropped = never sent.</summary>
 public sealed record Counts(long Scheduled, long Sent, long Completed, long Ok, long Errors, long Dropped, long Late, double Throughput, double ErrorRate, double DroppedRate);

@@ -36,7 +36,7 @@ internal sealed class WebhookSink : IAsyncDisposable
     }
 
     /// <summary>Arrival − created_at of each event's first arrival, in microseconds.</summary>
-    public LatencyHistogram Lag { get; } = new();
+    public Latencies Lag { get; } = new();
 
     public long Received => Interlocked.Read(ref _received);
 

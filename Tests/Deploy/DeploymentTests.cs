@@ -41,7 +41,7 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
     [Fact]
     public void Gateway_and_silos_are_fargate_services_on_their_ports_behind_an_alb_with_service_discovery()
     {
-        stacks.Production.ResourceCountIs("AWS::ECS::Service", 2);
+        stacks.Production.ResourceCountIs("AWS::ECS::Service", 3); // gateway, silo, LoadGen agents
         stacks.Production.HasResourceProperties("AWS::ECS::Service", new Dictionary<string, object> { ["LaunchType"] = "FARGATE" });
         Assert.Equal([FinCoreStack.GatewayPort], Container("gateway").GetProperty("PortMappings").EnumerateArray().Select(p => p.GetProperty("ContainerPort").GetInt32()));
         Assert.Equal([FinCoreStack.SiloPort, FinCoreStack.SiloHttpPort], Container("silo").GetProperty("PortMappings").EnumerateArray().Select(p => p.GetProperty("ContainerPort").GetInt32()));
@@ -60,7 +60,7 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
 
         // The LoadGen task, for load tests from inside the region.
         Assert.Contains("--target", Container("loadgen").GetProperty("Command").EnumerateArray().Select(e => e.GetString()));
-        stacks.Production.ResourceCountIs("AWS::ECS::TaskDefinition", 3);
+        stacks.Production.ResourceCountIs("AWS::ECS::TaskDefinition", 4);
         stacks.Production.ResourceCountIs("AWS::ApplicationAutoScaling::ScalableTarget", 2);
     }
 
@@ -93,7 +93,7 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
     [Fact]
     public void Secrets_come_from_secrets_manager_and_the_database_is_multi_az_postgres()
     {
-        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 4); // operator token, cluster secret, PSP secret, database
+        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 5); // operator token, cluster secret, PSP secret, database, LoadGen agents
         var gatewaySecrets = Container("gateway").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()).ToList();
         Assert.Equal(["FINCORE_ADMIN_TOKEN", "FINCORE_CLUSTER_SECRET", "FINCORE_PSP_SECRET", "PGPASSWORD"], gatewaySecrets.Order());
         Assert.Contains("FINCORE_CLUSTER_SECRET", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
@@ -128,6 +128,34 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
         Assert.Contains("HTTPCode_Target_5XX_Count", metrics, StringComparison.Ordinal);
         Assert.Contains("RequestCount", metrics, StringComparison.Ordinal);
         Assert.Equal(1, rate.GetProperty("Properties").GetProperty("Threshold").GetDouble());
+    }
+
+    [Fact]
+    public void LoadGen_agents_are_a_fargate_service_named_in_cloud_map_that_only_the_loadgen_task_reaches()
+    {
+        var agent = Container("loadgen-agent");
+        Assert.Equal(["agent", "--listen", $"0.0.0.0:{FinCoreStack.LoadGenAgentPort}"], agent.GetProperty("Command").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([FinCoreStack.LoadGenAgentPort], agent.GetProperty("PortMappings").EnumerateArray().Select(p => p.GetProperty("ContainerPort").GetInt32()));
+        Assert.Equal(["LOADGEN_AGENT_TOKEN"], agent.GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
+        Assert.Contains("LOADGEN_AGENT_TOKEN", Container("loadgen").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
+        stacks.Production.HasResourceProperties("AWS::ServiceDiscovery::Service", new Dictionary<string, object> { ["Name"] = FinCoreStack.LoadGenAgentName });
+
+        // None in production, four tasks in staging.
+        var desired = (Template t) => JsonDocument.Parse(JsonSerializer.Serialize(t.ToJSON())).RootElement.GetProperty("Resources").EnumerateObject()
+            .Where(r => r.Value.GetProperty("Type").GetString() == "AWS::ECS::Service" && r.Name.StartsWith("LoadGenAgentService", StringComparison.Ordinal))
+            .Select(r => r.Value.GetProperty("Properties").GetProperty("DesiredCount").GetInt32()).Single();
+        Assert.Equal(0, desired(stacks.Production));
+        Assert.Equal(4, desired(stacks.Staging));
+
+        // The agents take work only from the LoadGen task's group, and reach the ALB.
+        string Group(string description) => LogicalIdOf("AWS::EC2::SecurityGroup", r => r.GetProperty("Properties").GetProperty("GroupDescription").GetString() == description);
+        var agents = Group("FinCore LoadGen agents");
+        var ingress = Resources("AWS::EC2::SecurityGroupIngress").Select(r => r.GetProperty("Properties"))
+            .Where(p => p.GetProperty("GroupId").GetProperty("Fn::GetAtt")[0].GetString() == agents)
+            .Select(p => (p.GetProperty("FromPort").GetInt32(), p.GetProperty("SourceSecurityGroupId").GetProperty("Fn::GetAtt")[0].GetString())).ToList();
+        Assert.Equal([(FinCoreStack.LoadGenAgentPort, Group("FinCore LoadGen task"))], ingress);
+        var outputs = stacks.Json.GetProperty("Outputs");
+        Assert.Contains("--agents", outputs.GetProperty("LoadGenDistributedRun").ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

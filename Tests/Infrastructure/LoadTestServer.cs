@@ -21,6 +21,7 @@ internal sealed class LoadTestServer : IAsyncDisposable
     private long charges;
     private long lists;
     private int slowEvery;
+    private TimeSpan delay;
     private long stallAfter = long.MaxValue;
     private TimeSpan stallFor;
     private Task? stall;
@@ -49,8 +50,9 @@ internal sealed class LoadTestServer : IAsyncDisposable
     public ConcurrentDictionary<int, int> Connections { get; } = new();
 
     /// <summary><paramref name="slowEvery"/>: every n-th charge created stays processing for 2 s (the others are
-    /// succeeded 250 ms after their creation, as soon as they exist).</summary>
-    public static async Task<LoadTestServer> StartAsync(bool http2Only = false, int slowEvery = 0)
+    /// succeeded 250 ms after their creation, as soon as they exist). <paramref name="delay"/>: every request is
+    /// answered that much later (a deliberately slowed server).</summary>
+    public static async Task<LoadTestServer> StartAsync(bool http2Only = false, int slowEvery = 0, TimeSpan delay = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -58,7 +60,7 @@ internal sealed class LoadTestServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
             l.Protocols = http2Only ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1));
         var app = builder.Build();
-        var server = new LoadTestServer(app) { Url = $"http://127.0.0.1:{port}", slowEvery = slowEvery };
+        var server = new LoadTestServer(app) { Url = $"http://127.0.0.1:{port}", slowEvery = slowEvery, delay = delay };
         app.Use(async (ctx, next) =>
         {
             var n = Interlocked.Increment(ref server.requests);
@@ -72,6 +74,11 @@ internal sealed class LoadTestServer : IAsyncDisposable
             if (server.stall is { IsCompleted: false } s)
             {
                 await s;
+            }
+
+            if (server.delay > TimeSpan.Zero)
+            {
+                await Task.Delay(server.delay);
             }
 
             await next(ctx);

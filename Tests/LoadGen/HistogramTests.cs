@@ -6,6 +6,9 @@ public sealed class HistogramTests
 {
     private static readonly double[] Checked = [1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
 
+    /// <summary>The exact value at a percentile by HdrHistogram's rank: the round(p·n/100)-th smallest (at least the first).</summary>
+    internal static long Exact(long[] sorted, double p) => sorted[Math.Clamp((long)((p / 100 * sorted.Length) + 0.5), 1, sorted.Length) - 1];
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -21,7 +24,7 @@ public sealed class HistogramTests
             samples[i] = Math.Max(1, (long)Math.Pow(10, Math.Min(log, 9.5)));
         }
 
-        var h = new LatencyHistogram();
+        var h = new Latencies();
         foreach (var s in samples)
         {
             h.Record(s);
@@ -30,8 +33,7 @@ public sealed class HistogramTests
         Array.Sort(samples);
         foreach (var p in Checked)
         {
-            var rank = Math.Clamp((long)Math.Ceiling(p / 100 * samples.Length), 1, samples.Length);
-            var exact = samples[rank - 1];
+            var exact = Exact(samples, p);
             var reported = h.ValueAtPercentile(p);
             Assert.True(Math.Abs(reported - exact) <= exact * 0.001, $"p{p}: exact {exact} µs, histogram {reported} µs");
         }
@@ -39,15 +41,16 @@ public sealed class HistogramTests
         Assert.Equal(samples.Length, h.TotalCount);
         Assert.Equal(samples[0], h.Min);
         Assert.Equal(samples[^1], h.Max);
+        Assert.Equal(samples.Average(), h.Mean, 6);
     }
 
     [Fact]
-    public void Merging_two_halves_gives_the_histogram_of_the_whole()
+    public void Merging_two_halves_gives_the_histogram_of_the_whole_in_process_and_through_the_encoding()
     {
         var random = new Random(7);
-        var whole = new LatencyHistogram();
-        var a = new LatencyHistogram();
-        var b = new LatencyHistogram();
+        var whole = new Latencies();
+        var a = new Latencies();
+        var b = new Latencies();
         for (var i = 0; i < 100_000; i++)
         {
             var v = (long)Math.Pow(10, random.NextDouble() * 6);
@@ -55,37 +58,71 @@ public sealed class HistogramTests
             (i % 2 == 0 ? a : b).Record(v);
         }
 
+        // As a coordinator merges what two agents shipped: the compressed base64 form only.
+        var shipped = new Latencies();
+        shipped.Add(a.Encode());
+        shipped.Add(b.Encode());
+        shipped.Add(new Latencies().Encode());
+
         a.Add(b);
-        Assert.Equal(whole.TotalCount, a.TotalCount);
-        Assert.Equal(whole.Max, a.Max);
-        Assert.Equal(whole.Min, a.Min);
+        foreach (var merged in new[] { a, shipped })
+        {
+            Assert.Equal(whole.TotalCount, merged.TotalCount);
+            Assert.Equal(whole.Max, merged.Max);
+            Assert.Equal(whole.Min, merged.Min);
+            Assert.Equal(whole.Mean, merged.Mean, 9);
+            foreach (var p in Checked)
+            {
+                Assert.Equal(whole.ValueAtPercentile(p), merged.ValueAtPercentile(p));
+            }
+        }
+
+        Assert.True(a.Encode().Hdr.Length < 20_000, "the encoding is compressed");
+    }
+
+    [Fact]
+    public void A_large_wide_histogram_survives_the_encoding()
+    {
+        // Millions of values over three decades: a compressed payload past the size HdrHistogram 2.5.0's own
+        // decoder reads in one go (a whole phase of a long run, as an agent ships it).
+        var random = new Random(11);
+        var h = new Latencies();
+        for (var i = 0; i < 3_000_000; i++)
+        {
+            h.Record(100 + random.Next(2_000_000));
+        }
+
+        var shipped = new Latencies();
+        shipped.Add(h.Encode());
+        Assert.Equal(h.TotalCount, shipped.TotalCount);
         foreach (var p in Checked)
         {
-            Assert.Equal(whole.ValueAtPercentile(p), a.ValueAtPercentile(p));
+            Assert.Equal(h.ValueAtPercentile(p), shipped.ValueAtPercentile(p));
         }
     }
 
     [Fact]
-    public void Memory_is_fixed_whatever_is_recorded()
+    public void Memory_is_fixed_whatever_is_recorded_and_values_past_an_hour_are_clamped()
     {
-        var h = new LatencyHistogram();
+        var h = new Latencies();
         var before = h.FootprintBytes;
         var random = new Random(3);
         for (var i = 0; i < 1_000_000; i++)
         {
-            h.Record(random.NextInt64(LatencyHistogram.MaxValueMicros * 2));
+            h.Record(random.NextInt64(Latencies.MaxValueMicros * 2));
         }
 
         Assert.Equal(before, h.FootprintBytes);
         Assert.True(before < 256 * 1024, $"{before} bytes");
         Assert.True(h.Clamped > 0, "values above an hour are clamped and counted");
-        Assert.Equal(LatencyHistogram.MaxValueMicros, h.Max);
+        Assert.Equal(Latencies.MaxValueMicros, h.Max);
+        Assert.Equal(Latencies.MaxValueMicros, h.ValueAtPercentile(100));
     }
 
     [Fact]
     public void Concurrent_recording_loses_nothing()
     {
-        var h = new LatencyHistogram();
+        var h = new Latencies();
         Parallel.For(0, 8, _ =>
         {
             for (var i = 1; i <= 100_000; i++)

@@ -32,7 +32,24 @@ public sealed class ReportBrowserTests
 
             Assert.Equal("PASSED", await page.InnerTextAsync("#verdict"));
             Assert.Contains("warmup", await page.InnerTextAsync("#phases"), StringComparison.Ordinal);
+            Assert.True(await page.IsHiddenAsync("#agents-section"), "a single generator's report has no agents table");
         });
         Assert.True(new FileInfo(screenshot).Length > 20_000, "the screenshot shows a rendered page");
+    }
+
+    [Fact]
+    public async Task A_coordinated_runs_html_report_has_the_agents_table()
+    {
+        await using var server = await LoadTestServer.StartAsync();
+        using var run = await LoadGenProcess.RunAsync("run", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
+            "--rate", "200", "--duration", "3s", "--agents", "2", "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        var html = Path.Combine(run.OutDir, "report.html");
+        await Browser.ScreenshotAsync(new Uri(html).AbsoluteUri, "window.chartsDrawn === true", Path.Combine(run.OutDir, "report.png"), async page =>
+        {
+            Assert.False(await page.IsHiddenAsync("#agents-section"));
+            Assert.Equal(3, await page.Locator("#agents tr").CountAsync());
+            Assert.Contains("Coordinator CPU", await page.InnerTextAsync("#agents-note"), StringComparison.Ordinal);
+        });
     }
 }

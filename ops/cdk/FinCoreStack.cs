@@ -20,7 +20,8 @@ namespace FinCore.Deploy;
 /// FinCore on ECS/Fargate: a VPC; the gateway behind a public ALB; silos on a private port (they find each other
 /// through the membership table in PostgreSQL; Cloud Map names them for operators); RDS PostgreSQL Multi-AZ;
 /// Secrets Manager for the operator token, the cluster secret and the database password; CPU autoscaling;
-/// alarms on 5xx rate, p95 latency and dead letters; a LoadGen task for in-region load tests.
+/// alarms on 5xx rate, p95 latency and dead letters; a LoadGen task for in-region load tests, and a service of
+/// LoadGen agents (none in production, four in staging) that the LoadGen task coordinates for a distributed test.
 /// </summary>
 public sealed class FinCoreStack : Stack
 {
@@ -28,6 +29,10 @@ public sealed class FinCoreStack : Stack
     public const int SiloPort = 11111;
     public const int SiloHttpPort = 8081;
     public const int PostgresPort = 5432;
+    public const int LoadGenAgentPort = 7700;
+
+    /// <summary>The agents' Cloud Map name: every agent task's address, for <c>--agents dns:…</c>.</summary>
+    public const string LoadGenAgentName = "loadgen-agent";
 
     /// <summary>Silos get this long to drain on SIGTERM (leave the ring, finish turns, hand over) before SIGKILL.</summary>
     public static readonly Duration SiloStopTimeout = Duration.Seconds(120);
@@ -198,6 +203,39 @@ public sealed class FinCoreStack : Stack
         });
         albSg.AddIngressRule(loadGenSg, Port.Tcp(80), "LoadGen in the VPC");
 
+        // LoadGen agents: tasks that wait for the LoadGen task above to coordinate them (run … --agents
+        // dns:loadgen-agent.fincore.internal:7700). They take work only from the LoadGen task's group, with the
+        // shared token from Secrets Manager, and send only to the target it gives them.
+        var agentToken = new Secret(this, "LoadGenAgentToken", new SecretProps
+        {
+            Description = "Shared token of the LoadGen agents and their coordinator (LOADGEN_AGENT_TOKEN)",
+            GenerateSecretString = new SecretStringGenerator { PasswordLength = 48, ExcludePunctuation = true },
+        });
+        var agentSg = new SecurityGroup(this, "LoadGenAgentSg", new SecurityGroupProps { Vpc = vpc, Description = "FinCore LoadGen agents" });
+        agentSg.AddIngressRule(loadGenSg, Port.Tcp(LoadGenAgentPort), "work from the LoadGen coordinator task");
+        albSg.AddIngressRule(agentSg, Port.Tcp(80), "LoadGen agents in the VPC");
+        loadGenTask.DefaultContainer!.AddSecret("LOADGEN_AGENT_TOKEN", Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(agentToken));
+        var agentTask = new FargateTaskDefinition(this, "LoadGenAgentTask", new FargateTaskDefinitionProps { Cpu = sizes.LoadGenCpu, MemoryLimitMiB = sizes.LoadGenMemoryMiB });
+        agentTask.AddContainer("loadgen-agent", new ContainerDefinitionOptions
+        {
+            Image = loadGenImage,
+            Essential = true,
+            Command = ["agent", "--listen", $"0.0.0.0:{LoadGenAgentPort}"],
+            Secrets = new Dictionary<string, Amazon.CDK.AWS.ECS.Secret> { ["LOADGEN_AGENT_TOKEN"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(agentToken) },
+            PortMappings = [new PortMapping { ContainerPort = LoadGenAgentPort, Protocol = Protocol.TCP }],
+            Logging = LogDriver.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "loadgen-agent" }),
+        });
+        _ = new FargateService(this, "LoadGenAgentService", new FargateServiceProps
+        {
+            Cluster = cluster,
+            TaskDefinition = agentTask,
+            DesiredCount = sizes.LoadGenAgents,
+            SecurityGroups = [agentSg],
+            VpcSubnets = appSubnets,
+            CloudMapOptions = new CloudMapOptions { Name = LoadGenAgentName, DnsRecordType = DnsRecordType.A, DnsTtl = Duration.Seconds(10) },
+            CircuitBreaker = new DeploymentCircuitBreaker { Rollback = true },
+        });
+
         // Alarms: what operators are paged for.
         var fiveXxRate = new MathExpression(new MathExpressionProps
         {
@@ -241,6 +279,14 @@ public sealed class FinCoreStack : Stack
         _ = new CfnOutput(this, "DashboardUrl", new CfnOutputProps { Value = $"http://{alb.LoadBalancerDnsName}/dashboard" });
         _ = new CfnOutput(this, "OperatorTokenSecret", new CfnOutputProps { Value = adminToken.SecretArn });
         _ = new CfnOutput(this, "LoadGenTaskDefinition", new CfnOutputProps { Value = loadGenTask.TaskDefinitionArn });
+        _ = new CfnOutput(this, "LoadGenAgentTokenSecret", new CfnOutputProps { Value = agentToken.SecretArn });
+        _ = new CfnOutput(this, "LoadGenDistributedRun", new CfnOutputProps
+        {
+            Description = "A distributed load test from an operator's machine: the LoadGen task coordinates the agent service (edit rate and duration)",
+            Value = $"aws ecs run-task --cluster {cluster.ClusterName} --task-definition {loadGenTask.TaskDefinitionArn} --launch-type FARGATE " +
+                $"--network-configuration 'awsvpcConfiguration={{subnets=[{string.Join(",", vpc.SelectSubnets(appSubnets).SubnetIds)}],securityGroups=[{loadGenSg.SecurityGroupId}]}}' " +
+                $"--overrides '{{\"containerOverrides\":[{{\"name\":\"loadgen\",\"command\":[\"run\",\"--target\",\"http://{alb.LoadBalancerDnsName}\",\"--rate\",\"1000\",\"--duration\",\"10m\",\"--agents\",\"dns:{LoadGenAgentName}.fincore.internal:{LoadGenAgentPort}\",\"--out\",\"/reports\"]}}]}}'",
+        });
         _ = silo;
     }
 
