@@ -42,11 +42,65 @@ internal static class JsonBody
                 return (null, ProblemResults.Result(http, 400, "invalid_request", "The body must be a JSON object."));
             }
 
+            if (!StringsAreUnicode(doc.RootElement))
+            {
+                doc.Dispose();
+                return (null, ProblemResults.Result(http, 400, "invalid_request",
+                    "The body has a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800)."));
+            }
+
             return (doc, null);
         }
         catch (JsonException e)
         {
             return (null, ProblemResults.Result(http, 400, "invalid_request", $"The body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    /// <summary>JSON lets a string escape half of a UTF-16 surrogate pair ("\ud800"), which is no character at all and
+    /// fails only when the string is read; every name and string is checked here, so such a body is refused whole.</summary>
+    private static bool StringsAreUnicode(JsonElement element)
+    {
+        try
+        {
+            return Check(element);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // "Cannot transcode invalid UTF-16 string to UTF-8"
+        }
+
+        static bool Check(JsonElement e)
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (var property in e.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        if (!Check(property.Value))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in e.EnumerateArray())
+                    {
+                        if (!Check(item))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
         }
     }
 

@@ -25,6 +25,12 @@ public sealed class BadRequestTests(PaymentsCluster fincore, ITestOutputHelper o
             ("comment", "/* x */ {\"amount\":1}"), ("two objects", valid + valid), ("NaN", "{\"amount\":NaN}"), ("deep", new string('[', 100) + new string(']', 100)),
             ("deep object", string.Concat(Enumerable.Repeat("{\"a\":", 40)) + "1" + new string('}', 40)), ("bare key", "{amount:1}"),
             ("unterminated string", "{\"currency\":\"BRL}"), ("control char", "{\"description\":\"a\u0001b\"}"), ("garbage", "\u0000\u0001\u0002"),
+            // Escapes of half a surrogate pair: valid JSON syntax, no character.
+            ("lone high surrogate", """{"amount":1,"currency":"BRL","payment_method":"pm_card_visa","description":"\ud800"}"""),
+            ("lone low surrogate", """{"amount":1,"currency":"BRL","payment_method":"pm_card_visa","description":"x\udc00y"}"""),
+            ("high surrogate then letter", """{"amount":1,"currency":"BRL","payment_method":"pm_card_\ud800A"}"""),
+            ("surrogate in a metadata key", """{"amount":1,"currency":"BRL","payment_method":"pm_card_visa","metadata":{"\ud83d":"v"}}"""),
+            ("surrogate in an unknown field", """{"amount":1,"currency":"BRL","payment_method":"pm_card_visa","extra":["\udfff"]}"""),
         })
         {
             yield return Post("json: " + n, b);
