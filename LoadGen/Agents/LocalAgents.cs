@@ -59,6 +59,10 @@ internal sealed class LocalAgents : IDisposable
         // The same program as this one: "dotnet FinCore.LoadGen.dll …", or the published single-file binary.
         var self = Environment.ProcessPath ?? "dotnet";
         var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+
+        // A coordinator may run with tiered compilation off (README: its CPU); agents keep the default, whose
+        // profile-guided code sends faster.
+        psi.Environment.Remove("DOTNET_TieredCompilation");
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             psi.ArgumentList.Add(typeof(LocalAgents).Assembly.Location);

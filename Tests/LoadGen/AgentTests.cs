@@ -142,18 +142,19 @@ public sealed class AgentTests
     public async Task Stress_with_agents_judges_each_step_on_the_merged_figures()
     {
         // Two agents with 4 connections each against a server that takes 20 ms: about 400 requests/s at most, so
-        // the steps above it queue and fail p99 < 300 ms.
+        // the steps above it queue (a 4 s step at 600/s leaves ~800 waiting, ~2 s) and fail p99 < 1 s; a hiccup of
+        // the shared machine (half a second) does not.
         await using var server = await LoadTestServer.StartAsync(delay: TimeSpan.FromMilliseconds(20));
         using var run = await LoadGenProcess.RunAsync("stress", "--target", server.Url, "--mix", "ping=1", "--ping-path", "/ping",
-            "--start-rate", "100", "--step", "100", "--step-duration", "3s", "--max-rate", "800", "--connections", "4",
-            "--threshold", "p99<300ms", "--warmup", "2s", "--agents", "2", "--quiet");
+            "--start-rate", "100", "--step", "100", "--step-duration", "4s", "--max-rate", "800", "--connections", "4",
+            "--threshold", "p99<1s", "--warmup", "2s", "--agents", "2", "--quiet");
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
         var breaking = run.Report.GetProperty("breaking_point");
         var highest = breaking.GetProperty("highest_passing_rate").GetDouble();
         var broke = breaking.GetProperty("broken_at_rate").GetDouble();
-        Assert.True(highest is >= 200 and <= 400, run.Stderr);
+        Assert.True(highest is >= 200 and <= 500, run.Stderr);
         Assert.True(broke == highest + 100, run.Stderr);
-        Assert.Contains("p99<300ms", breaking.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("p99<1s", breaking.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal(2, run.Report.GetProperty("distributed").GetProperty("agents").GetArrayLength());
     }
 
