@@ -21,8 +21,8 @@ ENTRYPOINT ["dotnet", "FinCore.Gateway.dll"]
 
 FROM service AS silo
 COPY --from=build /out/silo .
-ENV FINCORE_SILO_PORT=11111 FINCORE_HTTP_PORT=8081 FINCORE_SILO_LISTEN_ADDRESS=0.0.0.0
-EXPOSE 11111 8081
+ENV FINCORE_SILO_PORT=11111 FINCORE_GATEWAY_PORT=30000 FINCORE_HTTP_PORT=8081 FINCORE_SILO_LISTEN_ADDRESS=0.0.0.0
+EXPOSE 11111 30000 8081
 # Other silos and gateways dial the address a silo advertises: the task's own IP unless set.
 ENTRYPOINT ["/bin/sh", "-c", "export FINCORE_SILO_ADDRESS=${FINCORE_SILO_ADDRESS:-$(hostname -i | cut -d' ' -f1)}; exec dotnet FinCore.Silo.dll"]
 

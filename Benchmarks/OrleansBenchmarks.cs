@@ -7,13 +7,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Orleans;
-using Orleans.Hosting;
 
 namespace FinCore.Benchmarks;
 
 /// <summary>Orleans on this machine: grain calls from a client process and inside a silo, and state writes through
-/// Orleans' ADO.NET storage and through FinCore's group-commit storage. Two silo processes (FinCore.OrleansSilo, TLS
+/// Orleans' ADO.NET storage and through FinCore's group-commit storage. Two silo processes (FinCore.Silo, TLS
 /// between all members) over a private PostgreSQL, and an Orleans client in this process; closed loops with latency
 /// per call.</summary>
 internal static class OrleansBenchmarks
@@ -98,7 +96,7 @@ internal static class OrleansBenchmarks
     private static async Task<Process> StartSiloAsync(string postgres, string clusterId, string cert)
     {
         var http = FreePort.Next();
-        var psi = new ProcessStartInfo("dotnet", Path.Combine(BenchEnvironment.Root, "OrleansSilo", "bin", "Release", "net10.0", "FinCore.OrleansSilo.dll"))
+        var psi = new ProcessStartInfo("dotnet", Path.Combine(BenchEnvironment.Root, "Silo", "bin", "Release", "net10.0", "FinCore.Silo.dll"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -109,7 +107,7 @@ internal static class OrleansBenchmarks
         psi.Environment["FINCORE_SILO_PORT"] = FreePort.Next().ToString();
         psi.Environment["FINCORE_GATEWAY_PORT"] = FreePort.Next().ToString();
         psi.Environment["FINCORE_HTTP_PORT"] = http.ToString();
-        psi.Environment["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.OrleansTestGrains.dll");
+        psi.Environment["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.TestGrains.dll");
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, _) => { };

@@ -5,19 +5,30 @@ using FinCore.Gateway.Dashboard;
 using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
 using FinCore.Gateway.Telemetry;
-using FinCore.Runtime.Hosting;
-using FinCore.Runtime.Telemetry;
-using FinCore.Runtime.Transport;
+using FinCore.Cluster;
+using FinCore.Persistence;
+using FinCore.Telemetry;
 
 namespace FinCore.Gateway;
 
-/// <summary>The gateway: stateless, routes each API call to the silo that owns the grain.</summary>
+/// <summary>The gateway: stateless, an Orleans client of the cluster (never a silo); each API call becomes grain calls.</summary>
 internal static class GatewayApp
 {
+    /// <summary>Command-line flags and the configuration keys they set (flags win over the environment).</summary>
+    private static readonly IReadOnlyDictionary<string, string> Switches = new Dictionary<string, string>
+    {
+        ["--postgres"] = "FINCORE_POSTGRES",
+        ["--cluster-id"] = "FINCORE_CLUSTER_ID",
+        ["--cluster-cert"] = "FINCORE_CLUSTER_CERT",
+        ["--http-port"] = "FINCORE_HTTP_PORT",
+        ["--admin-token"] = "FINCORE_ADMIN_TOKEN",
+        ["--psp-secret"] = "FINCORE_PSP_SECRET",
+    };
+
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.Configuration.AddFinCoreConfiguration(args);
+        builder.Configuration.AddFinCoreConfiguration(args, Switches);
         builder.Logging.AddFinCoreConsole();
         var config = builder.Configuration;
         var options = new GatewayOptions
@@ -36,9 +47,13 @@ internal static class GatewayApp
         }).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value);
 
-        // Calls from the gateway give up sooner than grain-to-grain calls: a client is waiting.
-        builder.Services.Configure<MessagingOptions>(o => o.CallTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddFinCoreClusterClient(config);
+        // A call whose silo died fails after 5 s instead of Orleans' 30 s, and the idempotent ones are retried
+        // (GrainCallRetry): a silo kill costs an API client latency, not an error.
+        var cluster = ClusterSettings.From(config);
+        builder.Services.AddSingleton(cluster);
+        builder.UseOrleansClient(client => client.UseFinCoreCluster(cluster));
+        builder.Services.AddSingleton(sp => new Database(cluster.Postgres, [], sp.GetRequiredService<ILogger<Database>>()));
+        builder.Services.AddSingleton<PrometheusMetrics>();
         builder.Services.AddFinCoreTelemetry(config, "fincore-gateway");
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddSingleton<ReadModel>();
@@ -57,7 +72,7 @@ internal static class GatewayApp
         });
 
         var app = builder.Build();
-        app.Services.GetRequiredService<FinCore.Runtime.Telemetry.PrometheusMetrics>(); // listen from the start
+        app.Services.GetRequiredService<PrometheusMetrics>(); // listen from the start
         app.UseHttpTelemetry();
         app.UseRequestIds();
         app.UseExceptionHandler();

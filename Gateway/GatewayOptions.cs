@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace FinCore.Gateway;
 
-/// <summary>The gateway's own settings (cluster settings are the runtime's <c>ClusterOptions</c>).</summary>
+/// <summary>The gateway's own settings (the cluster's are <c>ClusterSettings</c>).</summary>
 internal sealed class GatewayOptions
 {
     /// <summary>Opens /admin routes (<c>FINCORE_ADMIN_TOKEN</c>).</summary>

@@ -1,13 +1,18 @@
 namespace FinCore.Grains;
 
-// Each has a (string) constructor: the runtime recreates it in the calling process by type name.
+// Thrown by grains and caught by callers in other processes: Orleans carries them by their alias.
 
+[GenerateSerializer, Alias("fincore.charge-not-found")]
 public sealed class ChargeNotFoundException(string message) : Exception(message);
 
+[GenerateSerializer, Alias("fincore.invalid-charge-state")]
 public sealed class InvalidChargeStateException(string message) : Exception(message);
 
+[GenerateSerializer, Alias("fincore.idempotency-key-mismatch")]
 public sealed class IdempotencyKeyMismatchException(string message) : Exception(message);
 
+[GenerateSerializer, Alias("fincore.tenant-not-found")]
 public sealed class TenantNotFoundException(string message) : Exception(message);
 
+[GenerateSerializer, Alias("fincore.api-key-not-found")]
 public sealed class ApiKeyNotFoundException(string message) : Exception(message);

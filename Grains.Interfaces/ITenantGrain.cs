@@ -1,24 +1,23 @@
-using FinCore.Runtime;
-
 namespace FinCore.Grains;
 
-/// <summary>A tenant, keyed by its id (<c>ten_…</c>): settings, limits, webhook endpoint and API keys.</summary>
-[GrainType("tenant")]
+/// <summary>A tenant, keyed by its id (<c>ten_…</c>): settings, limits, webhook endpoint and API keys. Every method
+/// is idempotent.</summary>
+[Alias("fincore.tenant-grain")]
 public interface ITenantGrain : IGrainWithStringKey
 {
-    [Idempotent]
+    [Alias("create")]
     Task<TenantSettings> Create(string name, string currency, TenantLimits limits, string keyId, byte[] keyHash);
 
-    [Idempotent]
+    [Alias("get")]
     Task<TenantSettings> Get();
 
-    [Idempotent]
+    [Alias("add-api-key")]
     Task AddApiKey(string keyId, byte[] keyHash);
 
     /// <summary>Revokes a key; <see cref="ApiKeyNotFoundException"/> when the tenant has no such key.</summary>
-    [Idempotent]
+    [Alias("revoke-api-key")]
     Task RevokeApiKey(string keyId);
 
-    [Idempotent]
+    [Alias("set-webhook")]
     Task SetWebhook(string url, string secret);
 }

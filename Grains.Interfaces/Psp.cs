@@ -1,53 +1,74 @@
-using FinCore.Runtime;
+using Orleans.Concurrency;
 
 namespace FinCore.Grains;
 
 /// <summary>What FinCore asks the PSP to capture. The charge id is the PSP idempotency key.</summary>
+[GenerateSerializer, Immutable, Alias("fincore.psp-payment")]
 public sealed record PspPayment(string TenantId, string ChargeId, long Amount, string Currency, string PaymentMethod);
 
-/// <summary>What a retry grain learns from its charge when processing starts: the payment; whether an attempt may
-/// have been handed out before (by an activation that died since: it may have reached the PSP, so ask before
-/// sending); and the W3C trace context of the request that created the charge (attempts join its trace).</summary>
+/// <summary>What a retry grain is given to work on: the payment; whether an attempt may have been handed out before
+/// (by an activation that died since: it may have reached the PSP, so ask before sending); and the W3C trace context
+/// of the request that created the charge (attempts join its trace).</summary>
+[GenerateSerializer, Immutable, Alias("fincore.psp-work")]
 public sealed record PspWork(PspPayment Payment, bool Resumed, string? TraceParent);
 
 /// <summary>A PSP's final answer for a payment: <c>captured</c> or <c>declined</c>.</summary>
+[GenerateSerializer, Immutable, Alias("fincore.psp-outcome")]
 public sealed record PspOutcome(string Status, string? Reference, string? DeclineCode);
 
-/// <summary>Drives one charge through the PSP: one attempt per turn, the next one scheduled by a durable reminder
-/// (exponential backoff, full jitter), bounded by attempts and elapsed time; then the dead-letter path.</summary>
-[GrainType("psp-retry", PlaceWith = "charge")] // on the charge's silo: the two call each other on every attempt
+/// <summary>Drives one charge through the PSP: one attempt per turn; after a retryable failure the next one is
+/// scheduled by an Orleans reminder (exponential backoff, full jitter), bounded by attempts and elapsed time; then the
+/// dead-letter path. Placed on its caller's silo (the charge's): the two call each other on every attempt. Every
+/// method is idempotent.</summary>
+[Alias("fincore.psp-retry-grain")]
 public interface IPspRetryGrain : IGrainWithStringKey
 {
-    /// <summary>Makes sure an attempt is scheduled (idempotent). A charge schedules its first attempt in the
-    /// transaction that creates it; this is for a replayed create of a charge whose processing was never scheduled
-    /// (one created by a version that scheduled it in a second step, and died between the two).</summary>
-    [Idempotent]
-    Task Begin(PspPayment payment);
-
-    /// <summary>Starts again after a dead letter (operator retry).</summary>
-    [Idempotent]
-    Task Restart();
+    /// <summary>Takes the charge's work: the first attempt goes out at once (in memory: if this silo dies first, the
+    /// charge sweeper hands the charge over again), or after <paramref name="delay"/> by a reminder (a cancel window).
+    /// Nothing when work is already under way. After a dead letter, starts again (an operator's retry).</summary>
+    /// <remarks>Interleaves with the grain's other turns: the charge calls it while the grain's attempt may be waiting
+    /// on the charge.</remarks>
+    [Alias("begin"), AlwaysInterleave]
+    Task Begin(PspWork work, TimeSpan delay);
 
     /// <summary>Makes the next attempt now, if one is scheduled (a charge waiting out a PSP outage, released when the
     /// PSP answers again). Nothing otherwise.</summary>
-    [Idempotent]
+    [Alias("wake")]
     Task Wake();
 }
 
 /// <summary>One dead-lettered charge as operators see it.</summary>
+[GenerateSerializer, Immutable, Alias("fincore.dead-letter")]
 public sealed record DeadLetter(string TenantId, string ChargeId, int Attempts, string LastError, DateTime At);
 
 /// <summary>Receives charges whose retries are exhausted: raises the alert (metric, warning log) and lets operators
-/// retry or discard them.</summary>
-[GrainType("dead-letters")]
+/// retry or discard them. Every method is idempotent.</summary>
+[Alias("fincore.dead-letters-grain")]
 public interface IDeadLetterGrain : IGrainWithStringKey
 {
-    [Idempotent]
+    [Alias("add")]
     Task Add(DeadLetter entry);
 
-    [Idempotent]
+    [Alias("remove")]
     Task Remove(string tenantId, string chargeId);
 
-    [Idempotent]
+    [Alias("count")]
     Task<int> Count();
+}
+
+/// <summary>The cluster's safety net for charges: every few seconds (an Orleans reminder), finds charges left
+/// <c>created</c> or <c>processing</c> with no PSP attempt pending and hands them to their retry grains again. One
+/// for the cluster, keyed <see cref="Key"/>.</summary>
+[Alias("fincore.charge-sweeper-grain")]
+public interface IChargeSweeperGrain : IGrainWithStringKey
+{
+    public const string Key = "all";
+
+    /// <summary>Makes sure the sweep reminder is registered (every silo asks at start; idempotent).</summary>
+    [Alias("ensure-started")]
+    Task EnsureStarted();
+
+    /// <summary>One sweep now; returns how many charges it handed over.</summary>
+    [Alias("sweep")]
+    Task<int> Sweep();
 }

@@ -3,8 +3,7 @@ using FinCore.Grains.Charges;
 using FinCore.Grains.Psp;
 using FinCore.Grains.Webhooks;
 using FinCore.Grains.Storage;
-using FinCore.Runtime.Hosting;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,12 +11,14 @@ namespace FinCore.Grains;
 
 public static class GrainsServiceCollectionExtensions
 {
-    /// <summary>What a silo hosting the payment grains needs beside the grains: their schema and the audit sealer.</summary>
+    /// <summary>What a silo hosting the payment grains needs beside the grains: their schema, the audit sealer, the
+    /// charge sweeper's start and the PSP and webhook clients. The charge's row storage is found by the silo in this
+    /// assembly (<see cref="ChargeRowMapping"/>).</summary>
     public static IServiceCollection AddFinCorePayments(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<IMigrationSource, PaymentsMigrations>();
-        services.AddRowStateStorage(ChargeRowStorage.Name, new ChargeRowStorage());
         services.AddHostedService<AuditSealer>();
+        services.AddHostedService<ChargeSweeperStartup>();
         services.AddOptions<PspOptions>().Bind(config.GetSection("Psp")).Configure(o => o.Url = config["FINCORE_PSP_URL"] ?? o.Url);
         services.AddSingleton<PspPipeline>();
         services.AddSingleton<PspOutage>();

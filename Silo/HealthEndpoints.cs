@@ -1,6 +1,4 @@
-using FinCore.Runtime.Hosting;
-using FinCore.Runtime.Membership;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 
 namespace FinCore.Silo;
 
@@ -10,19 +8,19 @@ internal static class HealthEndpoints
     public static void MapSiloHealth(this WebApplication app)
     {
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
-        app.MapGet("/metrics", (FinCore.Runtime.Telemetry.PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
-        app.MapGet("/health/ready", async (SiloHost silo, Database db, CancellationToken ct) =>
+        app.MapGet("/health/ready", async (IClusterMembershipService membership, ILocalSiloDetails local, Database db, CancellationToken ct) =>
         {
             var databaseOk = await db.PingAsync(TimeSpan.FromSeconds(2), ct);
-
+            var snapshot = membership.CurrentSnapshot;
+            var status = snapshot.GetSiloStatus(local.SiloAddress);
             var body = new
             {
-                status = databaseOk && silo.Status == SiloStatus.Active ? "ready" : "not_ready",
-                silo_id = silo.SiloId,
-                silo_status = silo.Status.ToString(),
+                status = databaseOk && status == SiloStatus.Active ? "ready" : "not_ready",
+                silo_id = local.SiloAddress.ToParsableString(),
+                silo_name = local.Name,
+                silo_status = status.ToString(),
                 database = databaseOk ? "ok" : "unreachable",
-                activations = silo.ActivationCount,
-                membership_version = silo.View.Version,
+                membership_version = snapshot.Version.Value,
             };
             return body.status == "ready" ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
         });

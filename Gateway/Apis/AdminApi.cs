@@ -5,7 +5,7 @@ using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
 using FinCore.Gateway.Validation;
 using FinCore.Grains;
-using FinCore.Runtime.Hosting;
+using FinCore.Cluster;
 
 namespace FinCore.Gateway.Apis;
 
@@ -22,7 +22,7 @@ internal static class AdminApi
         return api;
     }
 
-    private static async Task<IResult> CreateTenantAsync(HttpContext http, IClusterClient grains)
+    private static async Task<IResult> CreateTenantAsync(HttpContext http, IGrainFactory grains)
     {
         var (doc, error) = await JsonBody.ReadObjectAsync(http);
         if (error is not null)
@@ -69,7 +69,8 @@ internal static class AdminApi
 
         var id = Ids.New("ten_", 12);
         var (key, keyId, hash) = ApiKeys.NewKey();
-        await grains.GetGrain<ITenantGrain>(id).Create(name, currency, limits, keyId, hash);
+        var tenant = grains.GetGrain<ITenantGrain>(id);
+        await GrainCallRetry.IdempotentAsync(() => tenant.Create(name, currency, limits, keyId, hash), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { id, api_key = key, key_id = keyId }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
@@ -83,7 +84,7 @@ internal static class AdminApi
         return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n >= 1 && n <= max ? n : null;
     }
 
-    private static async Task<IResult> CreateKeyAsync(HttpContext http, string id, IClusterClient grains)
+    private static async Task<IResult> CreateKeyAsync(HttpContext http, string id, IGrainFactory grains)
     {
         if (!Ids.IsWellFormed(id, "ten_"))
         {
@@ -91,35 +92,37 @@ internal static class AdminApi
         }
 
         var (key, keyId, hash) = ApiKeys.NewKey();
-        await grains.GetGrain<ITenantGrain>(id).AddApiKey(keyId, hash);
+        var tenant = grains.GetGrain<ITenantGrain>(id);
+        await GrainCallRetry.IdempotentAsync(() => tenant.AddApiKey(keyId, hash), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { id = keyId, @object = "api_key", tenant = id, api_key = key }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> RevokeKeyAsync(HttpContext http, string id, string keyId, IClusterClient grains, ApiKeys keys)
+    private static async Task<IResult> RevokeKeyAsync(HttpContext http, string id, string keyId, IGrainFactory grains, ApiKeys keys)
     {
         if (!Ids.IsWellFormed(id, "ten_") || !Ids.IsWellFormed(keyId, "key_"))
         {
             return ProblemResults.NotFound(http, "API key");
         }
 
-        await grains.GetGrain<ITenantGrain>(id).RevokeApiKey(keyId);
+        var tenant = grains.GetGrain<ITenantGrain>(id);
+        await GrainCallRetry.IdempotentAsync(() => tenant.RevokeApiKey(keyId), cancellationToken: http.RequestAborted);
         keys.Forget(t => t.KeyId == keyId);
         return TypedResults.NoContent();
     }
 
     private static async Task<IResult> ClusterAsync(HttpContext http, ClusterSnapshots snapshots)
     {
-        var (version, level, silos) = await snapshots.TakeAsync(http.RequestAborted);
+        var view = await snapshots.TakeAsync(http.RequestAborted);
         return TypedResults.Json(new
         {
             @object = "cluster",
-            membership_version = version,
-            // What every live silo reads, so what the cluster writes: during a rolling upgrade, the older silos' level.
-            runtime_level = level,
-            silos = silos.Select(s => new
+            cluster_id = snapshots.ClusterId,
+            membership_version = view.MembershipVersion,
+            // Live silos first (newest first), then the dead ones Orleans keeps in its membership table for a while.
+            silos = view.Silos.Select(s => new
             {
-                id = s.Id, address = s.Address, status = s.Status, started_at = s.StartedAt, last_heartbeat = s.LastHeartbeat, activation_count = s.ActivationCount,
-                runtime_level = s.RuntimeLevel,
+                id = s.Id, name = s.Name, address = s.Address, status = s.Status, started_at = s.StartedAt, last_heartbeat = s.LastHeartbeat,
+                activation_count = s.Activations,
             }),
         }, ApiJson.Options);
     }

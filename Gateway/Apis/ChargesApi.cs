@@ -4,7 +4,7 @@ using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
 using FinCore.Gateway.Validation;
 using FinCore.Grains;
-using FinCore.Runtime;
+using FinCore.Cluster;
 
 namespace FinCore.Gateway.Apis;
 
@@ -63,7 +63,8 @@ internal static class ChargesApi
         var chargeId = key is null ? Ids.New("ch_") : Ids.ChargeIdFor(tenant.TenantId, key);
         var command = new CreateChargeCommand(tenant.TenantId, chargeId, request.Amount, request.Currency, request.PaymentMethod,
             request.Description, request.Customer, request.Metadata, request.Fingerprint(), tenant.Limits);
-        var result = await grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant.TenantId, chargeId)).Create(command);
+        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant.TenantId, chargeId));
+        var result = await GrainCallRetry.IdempotentAsync(() => grain.Create(command), cancellationToken: http.RequestAborted);
         if (result.Replayed && key is not null)
         {
             http.Response.Headers["Idempotent-Replayed"] = "true";
@@ -80,7 +81,8 @@ internal static class ChargesApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var charge = await grains.GetGrain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id)).Get();
+        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id));
+        var charge = await GrainCallRetry.IdempotentAsync(grain.Get, cancellationToken: http.RequestAborted);
         return TypedResults.Json(charge, ApiJson.Options);
     }
 
@@ -91,7 +93,8 @@ internal static class ChargesApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var charge = await grains.GetGrain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id)).Cancel();
+        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id));
+        var charge = await GrainCallRetry.IdempotentAsync(grain.Cancel, cancellationToken: http.RequestAborted);
         return TypedResults.Json(charge, ApiJson.Options);
     }
 

@@ -3,7 +3,7 @@ using FinCore.Gateway.Auth;
 using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
 using FinCore.Grains;
-using FinCore.Runtime;
+using FinCore.Cluster;
 
 namespace FinCore.Gateway.Apis;
 
@@ -46,7 +46,7 @@ internal static class DeadLettersApi
         }
 
         var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, chargeId));
-        var charge = retry ? await grain.RetryDeadLetter() : await grain.DiscardDeadLetter();
+        var charge = await GrainCallRetry.IdempotentAsync(() => retry ? grain.RetryDeadLetter() : grain.DiscardDeadLetter(), cancellationToken: http.RequestAborted);
         return TypedResults.Json(charge, ApiJson.Options);
     }
 }

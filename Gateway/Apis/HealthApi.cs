@@ -1,6 +1,6 @@
-using FinCore.Runtime.Hosting;
-using FinCore.Runtime.Membership;
-using FinCore.Runtime.Persistence;
+using FinCore.Gateway.Dashboard;
+using FinCore.Persistence;
+using FinCore.Telemetry;
 
 namespace FinCore.Gateway.Apis;
 
@@ -10,12 +10,11 @@ internal static class HealthApi
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
-        app.MapGet("/metrics", (FinCore.Runtime.Telemetry.PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8")).WithTags("Health");
-        app.MapGet("/health/ready", async (Database db, IClusterClient cluster, CancellationToken ct) =>
+        app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8")).WithTags("Health");
+        app.MapGet("/health/ready", async (Database db, ClusterSnapshots cluster, CancellationToken ct) =>
         {
             var databaseOk = await db.PingAsync(TimeSpan.FromSeconds(2), ct);
-
-            var active = cluster.View.Silos.Count(s => s.Status == SiloStatus.Active);
+            var active = databaseOk ? (await cluster.MembershipAsync(ct)).Silos.Count(s => s.Status == "active") : 0;
             var body = new { status = databaseOk && active > 0 ? "ready" : "not_ready", database = databaseOk ? "ok" : "unreachable", active_silos = active };
             return databaseOk && active > 0 ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
         }).WithTags("Health");

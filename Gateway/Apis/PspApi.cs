@@ -5,7 +5,7 @@ using System.Text.Json;
 using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
 using FinCore.Grains;
-using FinCore.Runtime;
+using FinCore.Cluster;
 
 namespace FinCore.Gateway.Apis;
 
@@ -52,7 +52,8 @@ internal static class PspApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var charge = await grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, key!)).ApplyPspResult(new PspOutcome(status, reference, declineCode), 0, endsAttempts: false);
+        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, key!));
+        var charge = await GrainCallRetry.IdempotentAsync(() => grain.ApplyPspResult(new PspOutcome(status, reference, declineCode), 0), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { received = true, charge_status = charge.Status }, ApiJson.Options);
     }
 

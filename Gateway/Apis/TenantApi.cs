@@ -2,8 +2,8 @@ using FinCore.Gateway.Problems;
 using FinCore.Gateway.Auth;
 using FinCore.Gateway.Validation;
 using FinCore.Grains;
-using FinCore.Runtime;
-using FinCore.Runtime.Persistence;
+using FinCore.Cluster;
+using FinCore.Persistence;
 
 namespace FinCore.Gateway.Apis;
 
@@ -54,7 +54,7 @@ internal static class TenantApi
 
 
     private static async Task<IResult> GetAsync(HttpContext http, IGrainFactory grains) =>
-        TypedResults.Json(Shape(await grains.GetGrain<ITenantGrain>(http.Tenant().TenantId).Get()), ApiJson.Options);
+        TypedResults.Json(Shape(await GrainCallRetry.IdempotentAsync(grains.GetGrain<ITenantGrain>(http.Tenant().TenantId).Get, cancellationToken: http.RequestAborted)), ApiJson.Options);
 
     private static async Task<IResult> SetWebhookAsync(HttpContext http, IGrainFactory grains)
     {
@@ -77,7 +77,8 @@ internal static class TenantApi
         }
 
         var secret = Ids.New("whsec_", 32);
-        await grains.GetGrain<ITenantGrain>(http.Tenant().TenantId).SetWebhook(uri.ToString(), secret);
+        var tenant = grains.GetGrain<ITenantGrain>(http.Tenant().TenantId);
+        await GrainCallRetry.IdempotentAsync(() => tenant.SetWebhook(uri.ToString(), secret), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { url = uri.ToString(), secret }, ApiJson.Options);
     }
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using FinCore.Grains;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 
 namespace FinCore.Gateway.Auth;
 

@@ -2,18 +2,17 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using FinCore.Gateway.Telemetry;
 using FinCore.Grains;
-using FinCore.Runtime.Hosting;
-using FinCore.Runtime.Telemetry;
+using FinCore.Telemetry;
 
 namespace FinCore.Gateway.Dashboard;
 
 /// <summary>
 /// Feeds the dashboard. Every second, from memory: a snapshot of this gateway's HTTP latency histogram (rate and
-/// percentiles come from differences between snapshots) and the membership changes in the client's view. Every two
-/// seconds, only while someone has the dashboard open: the silos' activations and PSP outcome counters (HTTP to
-/// each silo) and the dead-letter count (a grain call). Keeps five minutes.
+/// percentiles come from differences between snapshots). Every two seconds, only while someone has the dashboard
+/// open: the membership table and its changes, the silos' activations and PSP outcome counters (HTTP to each silo)
+/// and the dead-letter count (a grain call). Keeps five minutes.
 /// </summary>
-internal sealed partial class DashboardSampler(PrometheusMetrics metrics, ClusterSnapshots clusters, IClusterClient grains, IHttpClientFactory httpClients, ILogger<DashboardSampler> log)
+internal sealed partial class DashboardSampler(PrometheusMetrics metrics, ClusterSnapshots clusters, IGrainFactory grains, IHttpClientFactory httpClients, ILogger<DashboardSampler> log)
     : BackgroundService
 {
     private const int Keep = 300;
@@ -22,7 +21,7 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
     private readonly LinkedList<RequestSample> _samples = new();
     private readonly LinkedList<MembershipChange> _changes = new();
     private Dictionary<string, string> _lastStatus = [];
-    private (long Version, int RuntimeLevel, IReadOnlyList<SiloSnapshot> Silos) _cluster = (0, 0, []);
+    private (long Version, IReadOnlyList<SiloSnapshot> Silos) _cluster = (0, []);
     private Dictionary<string, double> _pspOutcomes = [];
     private int? _deadLetters;
     private long _lastViewed = long.MinValue / 2;
@@ -64,7 +63,6 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             SampleRequests();
-            TrackMembership();
             var watched = Environment.TickCount64 - Volatile.Read(ref _lastViewed) < 60_000;
             if (tick++ % 2 == 0 && watched)
             {
@@ -115,7 +113,9 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
 
     private async Task SampleClusterAsync(CancellationToken ct)
     {
-        var cluster = await clusters.TakeAsync(ct);
+        var view = await clusters.TakeAsync(ct);
+        var cluster = (Version: (long)view.MembershipVersion, Silos: (IReadOnlyList<SiloSnapshot>)view.Silos.Select(ClusterSnapshots.Shape).ToList());
+        TrackMembership(cluster.Silos);
         var outcomes = new Dictionary<string, double>(StringComparer.Ordinal);
         var client = httpClients.CreateClient("silo-health");
         foreach (var silo in cluster.Silos.Where(s => s.Status != "dead" && s.HttpUrl is not null))
@@ -153,16 +153,16 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
         }
     }
 
-    /// <summary>Silos appearing or changing status, as this gateway's membership view (refreshed in the background) sees them.</summary>
-    private void TrackMembership()
+    /// <summary>Silos appearing or changing status between two readings of the membership table.</summary>
+    private void TrackMembership(IReadOnlyList<SiloSnapshot> silos)
     {
-        var status = grains.View.Silos.ToDictionary(s => s.SiloId, s => ClusterSnapshots.StatusName(s.Status));
+        var status = silos.ToDictionary(s => s.Id, s => s.Status);
         lock (_gate)
         {
             var first = _lastStatus.Count == 0 && _changes.Count == 0;
-            foreach (var s in grains.View.Silos.Where(s => _lastStatus.GetValueOrDefault(s.SiloId) != status[s.SiloId]))
+            foreach (var s in silos.Where(s => _lastStatus.GetValueOrDefault(s.Id) != status[s.Id]))
             {
-                _changes.AddFirst(new MembershipChange(first ? s.StartedAt.UtcDateTime : DateTime.UtcNow, s.SiloId, _lastStatus.GetValueOrDefault(s.SiloId) ?? "absent", status[s.SiloId]));
+                _changes.AddFirst(new MembershipChange(first ? s.StartedAt : DateTime.UtcNow, s.Id, _lastStatus.GetValueOrDefault(s.Id) ?? "absent", status[s.Id]));
             }
 
             while (_changes.Count > 50)
@@ -212,7 +212,7 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
         return bounds[^2];
     }
 
-    [GeneratedRegex(@"^fincore_psp_outcomes_total\{outcome=""(?<outcome>[^""]+)""\} (?<value>\S+)$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^fincore_psp_outcomes_total\{(?:[^}]*,)?outcome=""(?<outcome>[^""]+)""[^}]*\} (?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex PspOutcome();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dashboard sample failed: {Reason}")]

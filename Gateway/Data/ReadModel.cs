@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using FinCore.Grains;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 using Npgsql;
 
 namespace FinCore.Gateway.Data;

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using FinCore.Grains;
-using FinCore.Runtime;
+using FinCore.Cluster;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 
@@ -36,9 +36,13 @@ internal sealed partial class ExceptionMapping(ILogger<ExceptionMapping> logger)
         IdempotencyKeyMismatchException => (422, "idempotency_key_mismatch", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "The request body is larger than 64 KiB."),
         BadHttpRequestException b => (b.StatusCode, "invalid_request", b.Message),
-        SiloUnavailableException or TimeoutException or SocketException or NpgsqlException =>
-            (503, "unavailable", "Storage or cluster is unreachable; nothing was accepted. Retry later."),
-        GrainCallException g when g.RemoteType?.StartsWith("Npgsql.", StringComparison.Ordinal) == true || g.RemoteType == typeof(TimeoutException).FullName =>
+        SocketException or NpgsqlException or Orleans.Storage.InconsistentStateException => (503, "unavailable", "Storage or cluster is unreachable; nothing was accepted. Retry later."),
+        // A grain's storage could not reach the database (Orleans wraps a failed state read in its own exception).
+        OrleansException { InnerException: NpgsqlException or TimeoutException or SocketException } =>
+            (503, "unavailable", "Storage is unreachable; nothing was accepted. Retry later."),
+        _ when GrainCallRetry.IsTransient(e) => (503, "unavailable", "Storage or cluster is unreachable; nothing was accepted. Retry later."),
+        // A grain's exception of a type this process cannot recreate (say, a database error inside a silo).
+        Orleans.Serialization.UnavailableExceptionFallbackException f when f.ExceptionType?.StartsWith("Npgsql.", StringComparison.Ordinal) == true =>
             (503, "unavailable", "Storage is unreachable; nothing was accepted. Retry later."),
         _ => (500, "internal_error", "An unexpected error occurred."),
     };

@@ -1,20 +1,20 @@
 using FinCore.Grains.Storage;
-using FinCore.Runtime;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 
 namespace FinCore.Grains.Audit;
 
 /// <summary>Seals a tenant's events into its hash chain (<c>audit_chain</c>), in the order it finds them queued.
 /// Being a grain makes it the only writer of the chain; the ETag on its head and the write guard fence off a stale
 /// duplicate, and an event can be in the chain only once (unique).</summary>
-public sealed class AuditGrain(Database database, [PersistentState("audit")] ITransactionalState<AuditState> state) : Grain, IAuditGrain
+[GrainType("audit")]
+public sealed class AuditGrain(Database database, [PersistentState("audit", "fincore")] IPersistentState<AuditState> state) : Grain, IAuditGrain
 {
     /// <summary>Events sealed at most per call: a call that sealed fewer found the tenant's queue empty after them.</summary>
     public const int BatchSize = 500;
 
     public async Task<int> Seal()
     {
-        var tenant = GetPrimaryKeyString();
+        var tenant = this.GetPrimaryKeyString();
         var rows = new List<(long Id, string EventId, string ChargeId, string Type, DateTime At, string Payload)>();
         await using (var cmd = database.DataSource.CreateCommand(PaymentsSql.PendingEvents))
         {
@@ -48,11 +48,21 @@ public sealed class AuditGrain(Database database, [PersistentState("audit")] ITr
             hashes[i] = hash;
         }
 
-        // A write that fails leaves this head unreliable; the runtime retires the activation after the turn, and
-        // the next seal starts from the head that really is in the database.
+        // A write that fails leaves this head unreliable (it may have committed with the answer lost): the activation
+        // is retired, and the next seal starts from the head that really is in the database.
+        var head = (state.State.Seq, state.State.Hash);
         state.State.Seq = seq;
         state.State.Hash = hash;
-        await state.WriteStateAsync(PaymentsSql.Seal(tenant, ids, seqs, prevs, hashes));
+        try
+        {
+            await state.WriteStateAsync(PaymentsSql.Seal(tenant, ids, seqs, prevs, hashes));
+        }
+        catch
+        {
+            (state.State.Seq, state.State.Hash) = head;
+            DeactivateOnIdle();
+            throw;
+        }
 
         return rows.Count;
     }

@@ -1,14 +1,16 @@
 using FinCore.Grains.Storage;
-using FinCore.Runtime.Hosting;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FinCore.Grains.Audit;
 
-/// <summary>Every second, finds tenants with unsealed events and asks their audit grains (the ones this silo
-/// owns) to seal them, so the chain trails the charges by about a second.</summary>
-public sealed partial class AuditSealer(SiloHost silo, Database database, ILogger<AuditSealer> logger) : BackgroundService
+/// <summary>Every second, finds tenants with unsealed events and asks their audit grains to seal them, so the chain
+/// trails the charges by about a second. Every active silo runs one, each for its share of the tenants (by a hash of
+/// the tenant id over the active silos in address order): while silos join or leave, two may ask for one tenant for a
+/// second (harmless: the grain seals once) or none (sealed a second later).</summary>
+public sealed partial class AuditSealer(IClusterMembershipService membership, ILocalSiloDetails local, IGrainFactory grains, Database database,
+    ILogger<AuditSealer> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -23,7 +25,7 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
         using var timer = new PeriodicTimer(Interval);
         while (await NextTickAsync(timer, stoppingToken))
         {
-            if (silo.Status != Runtime.Membership.SiloStatus.Active)
+            if (!IsActive)
             {
                 continue;
             }
@@ -43,16 +45,17 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
                 // Tenants are sealed side by side: one at a time, a pass took a query and a commit per tenant in
                 // turn, so with many active tenants it outgrew the interval and every chain (and webhook) fell behind.
                 // Side by side, the seals of many tenants share the storage's group commits.
-                var owned = tenants.Where(t => silo.OwnsLocally<IAuditGrain>(t.Id)).ToList();
+                var (index, count) = Share();
+                var owned = tenants.Where(t => (int)(StableHash(t.Id) % (uint)count) == index).ToList();
                 await Parallel.ForEachAsync(owned, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = stoppingToken }, async (t, ct) =>
                 {
-                    if (silo.Status != Runtime.Membership.SiloStatus.Active)
+                    if (!IsActive)
                     {
                         return; // leaving: the next owner seals
                     }
 
                     // A seal that found fewer than a batch emptied the tenant's queue as it stood.
-                    while (await UnlessStopping(silo.GrainFactory.GetGrain<IAuditGrain>(t.Id).Seal(), ct) >= AuditGrain.BatchSize)
+                    while (await UnlessStopping(grains.GetGrain<IAuditGrain>(t.Id).Seal(), ct) >= AuditGrain.BatchSize)
                     {
                     }
 
@@ -77,11 +80,34 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
         }
     }
 
+    private bool IsActive => membership.CurrentSnapshot.GetSiloStatus(local.SiloAddress) == SiloStatus.Active;
+
+    /// <summary>This silo's place among the active silos, and how many there are.</summary>
+    private (int Index, int Count) Share()
+    {
+        var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress).OrderBy(a => a.ToParsableString(), StringComparer.Ordinal).ToList();
+        var index = active.IndexOf(local.SiloAddress);
+        return index < 0 ? (0, 1) : (index, active.Count);
+    }
+
+    /// <summary>FNV-1a over the id's characters: the same in every process (string.GetHashCode is not).</summary>
+    private static uint StableHash(string s)
+    {
+        var h = 2166136261u;
+        foreach (var c in s)
+        {
+            h = (h ^ c) * 16777619u;
+        }
+
+        return h;
+    }
+
     private async Task KickAsync(string tenant)
     {
         try
         {
-            await silo.GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick();
+            await grains.GetGrain<IWebhookGrain>(tenant).Kick();
         }
         catch (Exception e)
         {
@@ -89,8 +115,8 @@ public sealed partial class AuditSealer(SiloHost silo, Database database, ILogge
         }
     }
 
-    /// <summary>Stops waiting for a grain call when the silo stops: once this silo has left the ring the call would
-    /// wait for a new owner up to the call timeout, holding up the shutdown.</summary>
+    /// <summary>Stops waiting for a grain call when the silo stops: once this silo is leaving the call may wait up to the
+    /// response timeout, holding up the shutdown.</summary>
     private static async Task UnlessStopping(Task call, CancellationToken ct)
     {
         await Task.WhenAny(call, Task.Delay(Timeout.Infinite, ct));

@@ -3,25 +3,24 @@ using System.Text.Json;
 using FinCore.Grains.Psp;
 using FinCore.Grains.Risk;
 using FinCore.Grains.Storage;
-using FinCore.Runtime;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Charges;
 
-/// <summary>One charge's status machine. Every change is written with its event and its read-model row (which holds
-/// the state) in one transaction (the outbox), so the audit trail, webhooks and listings never disagree with the charge. The creating
-/// transaction also schedules the first PSP attempt (the retry grain's reminder): an acknowledged charge is always
-/// on its way to the PSP, and the retry grain costs nothing until the attempt is due. Without a cancel window (no
-/// start delay) the charge is created processing: both events, one commit.</summary>
-[CollectionAgeLimit(60)] // settled within seconds, then read now and then: a later read reactivates it from its row
-public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("charge", ChargeRowStorage.Name)] ITransactionalState<ChargeState> state) : Grain, IChargeGrain
+/// <summary>One charge's status machine. Every change is written with its events and its read-model row (which holds
+/// the state) in one transaction (the outbox), so the audit trail, webhooks and listings never disagree with the
+/// charge. Once the creating transaction has committed, the charge hands itself to its retry grain, which sends the
+/// first attempt at once (or, with a cancel window, when it is due): an Orleans reminder cannot be part of that
+/// transaction, and none is needed on the way most charges take. A charge whose hand-over was lost with its silo is
+/// found by the <see cref="ChargeSweeperGrain"/> and handed over again. Without a cancel window (no start delay) the
+/// charge is created processing: both events, one commit.</summary>
+[GrainType("charge")]
+[CollectionAgeLimit(Minutes = 1)] // settled within seconds, then read now and then: a later read reactivates it from its row
+public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<ChargeGrain> logger,
+    [PersistentState("charge", ChargeRowMapping.Name)] IPersistentState<ChargeState> state) : Grain, IChargeGrain
 {
-    /// <summary>This activation created the charge processing, and its first attempt has not been handed out yet: the
-    /// retry grain that asks for it is the first to, so nothing can be in doubt. Any other activation that finds the
-    /// charge processing cannot know whether an earlier one handed an attempt out.</summary>
-    private bool _attemptOwed;
-
     public async Task<CreateChargeResult> Create(CreateChargeCommand command)
     {
         if (state.State.Charge is not null)
@@ -29,14 +28,6 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
             if (state.State.Fingerprint != command.Fingerprint)
             {
                 throw new IdempotencyKeyMismatchException("This Idempotency-Key was used with a different request body.");
-            }
-
-            // A charge created by an earlier version scheduled processing in a second step, and may have died
-            // before it; a charge created since has its first attempt scheduled with it and never calls out here
-            // (its retry grain may be calling back right now, and waiting on it would deadlock).
-            if (state.State.Status == ChargeStatus.Created && !state.State.AttemptScheduled)
-            {
-                await ScheduleLegacyAttemptAsync();
             }
 
             return new CreateChargeResult(state.State.FirstResponse!, Replayed: true);
@@ -62,7 +53,7 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         state.State.TenantId = command.TenantId;
         state.State.Fingerprint = command.Fingerprint;
         state.State.FirstResponse = charge;
-        state.State.TraceParent = Activity.Current?.Id;
+        state.State.TraceParent = Activity.Current?.Id; // the caller's trace (Orleans carries it into grain calls)
         if (risk.Decision == RiskEngine.Block)
         {
             await SaveAsync(charge, ChargeStatus.Created, [("charge.created", charge)]);
@@ -71,24 +62,56 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         }
 
         state.State.AttemptScheduled = true;
-        // A new charge's retry grain has never stored anything: when the reminder fires, it need not read its state.
-        var firstAttempt = ReminderWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder, psp.Value.StartDelay, Timeout.InfiniteTimeSpan, grainIsNew: true);
         if (psp.Value.StartDelay > TimeSpan.Zero)
         {
             // A window in which the charge can still be canceled: it stays created until the attempt is due.
-            await SaveAsync(charge, ChargeStatus.Created, [("charge.created", charge)], [firstAttempt]);
+            await SaveAsync(charge, ChargeStatus.Created, [("charge.created", charge)]);
         }
         else
         {
             // No such window: the charge is processing from the start, and both events are written with it (one
             // commit instead of a second one moments later, when the attempt takes it).
             var processing = charge with { Status = ChargeStatus.Processing.ToApi() };
-            await SaveAsync(processing, ChargeStatus.Processing, [("charge.created", charge), ("charge.processing", processing)], [firstAttempt]);
-            _attemptOwed = true;
+            await SaveAsync(processing, ChargeStatus.Processing, [("charge.created", charge), ("charge.processing", processing)]);
         }
 
+        await HandOverAsync(resumed: false);
         return new CreateChargeResult(charge, Replayed: false);
     }
+
+    public async Task Resume()
+    {
+        if (state.State.Charge is null)
+        {
+            DeactivateOnIdle();
+            return;
+        }
+
+        if (state.State.Status is ChargeStatus.Created or ChargeStatus.Processing)
+        {
+            // Processing: an attempt may have gone out before (from an activation or a retry grain that died since).
+            await HandOverAsync(resumed: state.State.Status == ChargeStatus.Processing);
+        }
+    }
+
+    /// <summary>Gives the retry grain its work: at once, or when the cancel window of a created charge ends. The charge
+    /// is committed already: a hand-over that fails is not the request's failure (the sweeper hands it over later).</summary>
+    private async Task HandOverAsync(bool resumed)
+    {
+        var c = state.State.Charge!;
+        var delay = state.State.Status == ChargeStatus.Created ? c.CreatedAt + psp.Value.StartDelay - DateTime.UtcNow : TimeSpan.Zero;
+        try
+        {
+            await GrainFactory.GetGrain<IPspRetryGrain>(this.GetPrimaryKeyString())
+                .Begin(new PspWork(Payment(c), resumed, state.State.TraceParent), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+        }
+        catch (Exception e) when (e is not (InvalidChargeStateException or ChargeNotFoundException))
+        {
+            HandOverFailed(logger, c.Id, e.Message);
+        }
+    }
+
+    private PspPayment Payment(Charge c) => new(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod);
 
     public async Task<PspWork> MarkProcessing()
     {
@@ -97,9 +120,8 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         switch (state.State.Status)
         {
             case ChargeStatus.Processing:
-                // Processing already: either since its creation in this activation, with the first attempt not
-                // handed out yet, or an attempt may have been handed out before (by an activation that died since).
-                resumed = !_attemptOwed;
+                // An attempt may have been handed out before (by an activation that died since).
+                resumed = true;
                 break;
             case ChargeStatus.Created:
                 c = await MoveAsync(ChargeStatus.Processing, c => c);
@@ -109,11 +131,10 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
                 throw new InvalidChargeStateException($"The charge is {c.Status}; it is not processed any further.");
         }
 
-        _attemptOwed = false;
-        return new PspWork(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod), resumed, state.State.TraceParent);
+        return new PspWork(Payment(c), resumed, state.State.TraceParent);
     }
 
-    public async Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts, bool endsAttempts)
+    public async Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts)
     {
         var current = await Get();
         var status = state.State.Status;
@@ -128,16 +149,15 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         }
 
         attempts = Math.Max(attempts, current.Attempts);
-        StorageCommand[]? endAttempts = endsAttempts ? [ReminderRemovalWithState<IPspRetryGrain>(GetPrimaryKeyString(), PspRetryGrain.AttemptReminder)] : null;
         var result = outcome.Status == "captured"
-            ? await MoveAsync(ChargeStatus.Succeeded, c => c with { Attempts = attempts, PspReference = outcome.Reference }, endAttempts)
+            ? await MoveAsync(ChargeStatus.Succeeded, c => c with { Attempts = attempts, PspReference = outcome.Reference })
             : await MoveAsync(ChargeStatus.Failed, c => c with
             {
                 Attempts = attempts,
                 PspReference = outcome.Reference,
                 FailureCode = outcome.DeclineCode == "insufficient_funds" ? "insufficient_funds" : "card_declined",
                 FailureMessage = "The PSP declined the payment.",
-            }, endAttempts);
+            });
         if (status == ChargeStatus.DeadLettered)
         {
             await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
@@ -170,7 +190,7 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
 
         var result = await MoveAsync(ChargeStatus.Processing, c => c with { FailureCode = null, FailureMessage = null });
         await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
-        await GrainFactory.GetGrain<IPspRetryGrain>(GetPrimaryKeyString()).Restart();
+        await HandOverAsync(resumed: true); // earlier attempts may still have reached the PSP
         return result;
     }
 
@@ -190,14 +210,6 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         var result = await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "discarded", FailureMessage = "Discarded by an operator after retries were exhausted." });
         await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
         return result;
-    }
-
-    private async Task ScheduleLegacyAttemptAsync()
-    {
-        var c = state.State.Charge!;
-        await GrainFactory.GetGrain<IPspRetryGrain>(GetPrimaryKeyString())
-            .Begin(new PspPayment(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod));
-        state.State.AttemptScheduled = true; // stored with the next change; until then a new activation asks again (idempotent)
     }
 
     public Task<Charge> Get()
@@ -227,7 +239,7 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         return await MoveAsync(ChargeStatus.Canceled, c => c);
     }
 
-    private async Task<Charge> MoveAsync(ChargeStatus to, Func<Charge, Charge> change, IReadOnlyList<StorageCommand>? alsoWrite = null)
+    private async Task<Charge> MoveAsync(ChargeStatus to, Func<Charge, Charge> change)
     {
         var from = state.State.Status;
         if (!ChargeStatusMachine.CanMove(from, to))
@@ -236,13 +248,13 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
         }
 
         var next = change(state.State.Charge!) with { Status = to.ToApi(), UpdatedAt = DateTime.UtcNow };
-        await SaveAsync(next, to, [("charge." + to.ToApi(), next)], alsoWrite);
+        await SaveAsync(next, to, [("charge." + to.ToApi(), next)]);
         return next;
     }
 
     /// <summary>Writes the charge with its events (each with the charge as it stood); its read-model row is its state
-    /// (<see cref="ChargeRowStorage"/>).</summary>
-    private async Task SaveAsync(Charge charge, ChargeStatus status, (string Type, Charge Charge)[] events, IReadOnlyList<StorageCommand>? alsoWrite = null)
+    /// (<see cref="ChargeRowMapping"/>).</summary>
+    private async Task SaveAsync(Charge charge, ChargeStatus status, (string Type, Charge Charge)[] events)
     {
         var previous = (state.State.Charge, state.State.Status);
         state.State.Charge = charge;
@@ -253,7 +265,6 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
             await state.WriteStateAsync([
                 PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
                     Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options))),
-                .. alsoWrite ?? [],
             ]);
         }
         catch
@@ -262,4 +273,7 @@ public sealed class ChargeGrain(IOptions<PspOptions> psp, [PersistentState("char
             throw;
         }
     }
+
+    [LoggerMessage(EventId = 7200, Level = LogLevel.Warning, Message = "Charge {ChargeId} is committed but its retry grain could not take it ({Reason}); the charge sweeper hands it over")]
+    private static partial void HandOverFailed(ILogger logger, string chargeId, string reason);
 }

@@ -1,6 +1,5 @@
 using FinCore.Grains.Storage;
-using FinCore.Runtime;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -17,6 +16,7 @@ public static class DeadLetters
 /// them at hand): the grain stores nothing, so a long PSP outage that dead-letters thousands of charges a minute costs
 /// one log line and one counter each, not a rewrite of an ever larger set per charge. The count is taken from the
 /// database at most every few seconds and kept up to date in between.</summary>
+[GrainType("dead-letters")]
 public sealed partial class DeadLetterGrain(Database database, ILogger<DeadLetterGrain> logger) : Grain, IDeadLetterGrain
 {
     private static readonly long Fresh = TimeSpan.FromSeconds(5).Ticks;

@@ -45,6 +45,16 @@ public sealed class PspOptions
     /// <summary>A pending (asynchronous) payment is asked for after this if no callback came. Default 10 s.</summary>
     public TimeSpan PendingCheck { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the charge sweeper looks for charges nothing is moving (<see cref="Charges.ChargeSweeperGrain"/>).
+    /// Default 10 s; at least 1 s (Orleans' reminder minimum as configured here).</summary>
+    public TimeSpan SweepPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a charge stays unchanged, <c>created</c> (past its start delay) or <c>processing</c>, with no
+    /// attempt reminder, before the sweeper hands it over again. Default 30 s: well above an attempt's timeout, so a first
+    /// attempt under way (which has no reminder) is not taken for a stranded one (were it, the retry grain ignores the
+    /// hand-over, and a new one asks the PSP before sending).</summary>
+    public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The delay before attempt <paramref name="attempt"/> (1-based), full jitter.</summary>
     public TimeSpan Backoff(int attempt)
     {

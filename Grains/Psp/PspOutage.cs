@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using FinCore.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

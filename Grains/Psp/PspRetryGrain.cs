@@ -1,29 +1,52 @@
 using System.Diagnostics;
-using FinCore.Runtime;
-using FinCore.Runtime.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Psp;
 
-/// <summary>One PSP attempt per turn, each triggered by the durable reminder "attempt", so retries survive the silo
-/// that scheduled them. The first reminder is written by the charge, in the transaction that creates it; the grain
-/// activates when it fires and takes the payment from the charge. Its own reminders change in the same transaction as
-/// its state (a retryable failure: attempt count and next reminder; a final answer after retries: state and reminder
-/// removed), so a charge the PSP settles at the first attempt costs no write here at all (the fired one-shot reminder
-/// is removed by the charge's final commit). Nothing is written before a request goes out: an activation knows whether
-/// its own request is in doubt, and a new activation (after a crash, on another silo) cannot know, so it asks the PSP
-/// before sending again. The PSP idempotency key is the charge id, so even a re-send never captures twice.</summary>
-public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspOptions> options, [PersistentState("psp")] ITransactionalState<PspRetryState> state)
-    : Grain, IPspRetryGrain, IRemindable
+/// <summary>One PSP attempt per turn. The charge hands its work over once it has committed (<see cref="Begin"/>), and
+/// the first attempt goes out at once, on a grain timer: nothing is written here or scheduled durably on the way most
+/// charges take (settled at the first attempt). After a retryable failure the next attempt is an Orleans reminder
+/// ("attempt"), registered before the state that records the failure: from then on the retries survive the silo. A
+/// tick that fell due while its silo was dead comes a period later (<see cref="Backstop"/>); a charge whose hand-over
+/// or first attempt died with its silo has no reminder, and the <see cref="Charges.ChargeSweeperGrain"/> hands it over again.
+/// Nothing is written before a request goes out: an activation knows whether its own request is in doubt, and a new
+/// activation (after a crash, on another silo) cannot know, so it asks the PSP before sending again. The PSP
+/// idempotency key is the charge id, so even a re-send never captures twice.</summary>
+[GrainType("psp-retry")]
+[Orleans.Placement.PreferLocalPlacement] // on the charge's silo: the two call each other on every attempt
+public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspOptions> options,
+    [PersistentState("psp", "fincore")] IPersistentState<PspRetryState> state) : Grain, IPspRetryGrain, IRemindable
 {
-    /// <summary>The reminder that triggers an attempt (the charge registers the first one).</summary>
+    /// <summary>The reminder that triggers an attempt after a failure, or after a cancel window.</summary>
     internal const string AttemptReminder = "attempt";
+
+    /// <summary>The period of the attempt reminder: each attempt re-registers it with the next attempt's due time or
+    /// removes it, so the period only matters when a tick is lost (its silo died, or its turn failed): then the attempt
+    /// comes this much later.</summary>
+    internal static readonly TimeSpan Backstop = TimeSpan.FromMinutes(1);
+
+    /// <summary>An attempt is made by a grain timer when it is due; the reminder, registered for this much later, only
+    /// fires when the timer's activation is gone. (A reminder due within moments of its registration would be taken for
+    /// a tick in the past, and fire a period later.)</summary>
+    internal static readonly TimeSpan ReminderSlack = TimeSpan.FromSeconds(2);
+
     private readonly PspOptions _options = options.Value;
 
     /// <summary>A request may have reached the PSP without its answer reaching us: ask before sending.</summary>
     private bool _inDoubt;
 
-    private IChargeGrain Charge => GrainFactory.GetGrain<IChargeGrain>(GetPrimaryKeyString());
+    /// <summary>An attempt is scheduled (timer or reminder) or under way: <see cref="Begin"/> has nothing to add.</summary>
+    private bool _active;
+
+    /// <summary>The attempt reminder may exist (this activation registered it, or was woken by it).</summary>
+    private bool _reminded;
+
+    /// <summary>The charge said it is processing: the first attempt needs no <see cref="IChargeGrain.MarkProcessing"/>.</summary>
+    private bool _processing;
+
+    private IGrainTimer? _timer;
+
+    private IChargeGrain Charge => GrainFactory.GetGrain<IChargeGrain>(this.GetPrimaryKeyString());
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -32,74 +55,123 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         return Task.CompletedTask;
     }
 
-    public async Task Begin(PspPayment payment)
+    public async Task Begin(PspWork work, TimeSpan delay)
     {
-        if (state.State.Done || await GetReminder(AttemptReminder) is not null)
+        if (_active)
         {
-            return; // given up on (an operator restarts it), or scheduled
+            return; // scheduled or under way
         }
 
-        if (state.State.Payment is null)
-        {
-            state.State.Payment = payment;
-            state.State.TraceParent = Activity.Current?.Id;
-        }
-
-        await state.WriteStateAsync([ReminderWithState(AttemptReminder, _options.StartDelay, Timeout.InfiniteTimeSpan)]);
-    }
-
-    public async Task Restart()
-    {
-        if (state.State.Payment is null)
-        {
-            throw new InvalidOperationException("Nothing to restart: processing never began.");
-        }
-
-        state.State.Attempts = 0;
-        state.State.FirstAttemptAt = default;
-        state.State.Done = false;
-        state.State.LastError = null;
-        _inDoubt = true; // earlier attempts may still have reached the PSP
-        await state.WriteStateAsync([ReminderWithState(AttemptReminder, TimeSpan.Zero, Timeout.InfiniteTimeSpan)]);
-    }
-
-    public Task Wake() => state.State is { Done: false, Payment: not null } ? ReceiveReminder(AttemptReminder, default) : Task.CompletedTask;
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
         var s = state.State;
-        if (reminderName != AttemptReminder || s.Done)
+        _active = true;
+        if (s.Done)
         {
+            // Dead-lettered before; the charge is processing again (an operator's retry): a fresh retry budget.
+            s.Attempts = 0;
+            s.FirstAttemptAt = default;
+            s.Done = false;
+            s.LastError = null;
+            s.Pending = false;
+        }
+
+        s.Payment ??= work.Payment;
+        s.TraceParent ??= work.TraceParent;
+        _inDoubt |= work.Resumed;
+        if (delay > TimeSpan.Zero)
+        {
+            _processing = false; // created: the charge moves to processing when the window ends
+            try
+            {
+                await ScheduleAsync(delay, writeState: false);
+            }
+            catch
+            {
+                _active = false; // the charge's hand-over fails: the sweeper brings it again
+                throw;
+            }
+
             return;
         }
 
-        outage.Stop(GetPrimaryKeyString()); // attempted now, whatever woke it
+        _processing = true;
+        StartTimer(TimeSpan.Zero);
+    }
 
-        if (s.Attempts == 0 && !s.Pending)
+    public Task Wake() => state.State is { Done: false, Payment: not null } && _reminded ? RunAttemptAsync() : Task.CompletedTask;
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != AttemptReminder)
+        {
+            return Task.CompletedTask;
+        }
+
+        _reminded = true;
+        _active = true;
+        return RunAttemptAsync();
+    }
+
+    /// <summary>One attempt, from whatever woke the grain (the hand-over's timer, a reminder, a wake-up). Should it fail
+    /// (say, the charge's silo, or the one that keeps this grain's reminders, just died), the next attempt is scheduled
+    /// durably after a backoff; should even that fail, the grain lets go, and the sweeper hands the charge over again.</summary>
+    private async Task RunAttemptAsync()
+    {
+        try
+        {
+            await AttemptAsync();
+        }
+        catch (Exception)
         {
             try
             {
+                await ScheduleAsync(_options.Backoff(state.State.Attempts + 1), writeState: false);
+            }
+            catch (Exception)
+            {
+                _active = false;
+                DeactivateOnIdle();
+            }
+
+            throw; // logged by Orleans
+        }
+    }
+
+    private async Task AttemptAsync()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        var s = state.State;
+        if (s.Done)
+        {
+            await FinishAsync();
+            return;
+        }
+
+        outage.Stop(this.GetPrimaryKeyString()); // attempted now, whatever woke it
+
+        if (!_processing && s.Attempts == 0 && !s.Pending)
+        {
+            // After a cancel window, or woken by a reminder with nothing stored: the charge moves to processing (if it
+            // was already, an activation before this one may have sent a request and died).
+            try
+            {
                 var work = await Charge.MarkProcessing();
-                if (s.Payment is null)
-                {
-                    // The first attempt, scheduled by the charge: nothing stored here yet. If the charge was already
-                    // processing, an activation before this one may have sent a request and died.
-                    s.Payment = work.Payment;
-                    s.TraceParent = work.TraceParent;
-                    _inDoubt |= work.Resumed;
-                }
+                s.Payment ??= work.Payment;
+                s.TraceParent ??= work.TraceParent;
+                _inDoubt |= work.Resumed;
+                _processing = true;
             }
             catch (InvalidChargeStateException)
             {
                 await FinishAsync(); // canceled before the first attempt, or settled before this (repeated) tick
-                DeactivateOnIdle();
                 return;
             }
         }
 
         if (s.Payment is null)
         {
-            return; // not reached: a state is stored only once its payment is known
+            await FinishAsync(); // not reached: the charge hands its payment over, or MarkProcessing returns it
+            return;
         }
 
         using var attempt = PaymentsTelemetry.Source.StartActivity("psp attempt", ActivityKind.Internal, s.TraceParent);
@@ -126,17 +198,14 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         {
             case PspResultKind.Captured or PspResultKind.Declined:
                 _inDoubt = false;
-                // Settled at the first attempt, nothing stored here: the charge's commit removes the reminder that
-                // fired this turn. Otherwise the state goes, and the reminder with it.
                 await Charge.ApplyPspResult(new PspOutcome(result.Kind == PspResultKind.Captured ? "captured" : "declined", result.Reference, result.DeclineCode),
-                    s.Attempts, endsAttempts: !state.RecordExists);
+                    s.Attempts);
                 await FinishAsync();
-                DeactivateOnIdle(); // nothing left to do: not kept in memory until idle collection (minutes)
                 break;
             case PspResultKind.Pending:
                 _inDoubt = false;
                 s.Pending = true;
-                await state.WriteStateAsync([ReminderWithState(AttemptReminder, _options.PendingCheck, Timeout.InfiniteTimeSpan)]);
+                await ScheduleAsync(_options.PendingCheck, writeState: true);
                 break;
             default:
                 if (result.Kind == PspResultKind.Retryable && sent)
@@ -150,11 +219,45 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         }
     }
 
-    /// <summary>The charge has its final status: nothing is left to remember, and the reminder goes with the state.
-    /// With nothing stored (settled at the first attempt), there is nothing to write: the reminder that fired this turn
-    /// is a one-shot, removed by the charge's final commit, or by the runtime once the turn is over when the charge
-    /// was final already.</summary>
-    private Task FinishAsync() => state.RecordExists ? state.ClearStateAsync([ReminderRemovalWithState(AttemptReminder)]) : Task.CompletedTask;
+    /// <summary>The next attempt, durably: the reminder first (from then on it survives this silo), then the state that
+    /// records this attempt (if that write is lost, the next activation asks the PSP before sending), then the timer that
+    /// makes the attempt on time in this activation.</summary>
+    private async Task ScheduleAsync(TimeSpan due, bool writeState)
+    {
+        await this.RegisterOrUpdateReminder(AttemptReminder, due + ReminderSlack, Backstop);
+        _reminded = true;
+        if (writeState)
+        {
+            await state.WriteStateAsync();
+        }
+
+        StartTimer(due);
+    }
+
+    private void StartTimer(TimeSpan due)
+    {
+        _timer?.Dispose();
+        _timer = this.RegisterGrainTimer(static (grain, ct) => grain.RunAttemptAsync(), this, due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Nothing left to attempt: the reminder and the state go (nothing to do on the way most charges take:
+    /// settled at the first attempt, with neither).</summary>
+    private async Task FinishAsync()
+    {
+        if (_reminded && await this.GetReminder(AttemptReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        _reminded = false;
+        if (state.RecordExists)
+        {
+            await state.ClearStateAsync();
+        }
+
+        _active = false;
+        DeactivateOnIdle(); // nothing left to do: not kept in memory until idle collection
+    }
 
     /// <summary>The next attempt after a failed one: after its backoff, or, when the silo's open circuit refused it (the
     /// PSP is failing for everyone), once the circuit closes again (<see cref="PspOutage"/>; the reminder is the backstop).</summary>
@@ -164,18 +267,25 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         if (s.Attempts >= _options.MaxAttempts || DateTime.UtcNow - s.FirstAttemptAt >= _options.MaxElapsed)
         {
             await Charge.MarkDeadLettered(s.Attempts, s.LastError ?? "retries exhausted");
-            s.Done = true; // kept: an operator's retry restarts from here
-            await state.WriteStateAsync([ReminderRemovalWithState(AttemptReminder)]);
+            s.Done = true; // kept: an operator's retry starts from here
+            await state.WriteStateAsync();
+            if (_reminded && await this.GetReminder(AttemptReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminded = false;
+            _active = false;
             DeactivateOnIdle();
             return;
         }
 
         PaymentsMetrics.Retry();
         var next = circuitOpen ? OutageBackstop(s.FirstAttemptAt) : _options.Backoff(s.Attempts);
-        await state.WriteStateAsync([ReminderWithState(AttemptReminder, next, Timeout.InfiniteTimeSpan)]);
+        await ScheduleAsync(next, writeState: true);
         if (circuitOpen)
         {
-            outage.Wait(GetPrimaryKeyString());
+            outage.Wait(this.GetPrimaryKeyString());
         }
     }
 

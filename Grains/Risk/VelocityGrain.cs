@@ -1,10 +1,10 @@
-using FinCore.Runtime;
 
 namespace FinCore.Grains.Risk;
 
 /// <summary>Sliding one-minute windows per customer and per payment method for one tenant. A charge is counted
 /// once even if its create is retried. Windows that saw nothing for a minute are dropped once a minute, so memory
 /// follows the customers and payment methods active in the last minute or two.</summary>
+[GrainType("velocity")]
 public sealed class VelocityGrain : Grain, IVelocityGrain
 {
     private static readonly long Window = TimeSpan.FromMinutes(1).Ticks;

@@ -1,4 +1,4 @@
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 
 namespace FinCore.Grains.Storage;
 
@@ -202,6 +202,12 @@ public sealed class PaymentsMigrations : IMigrationSource
                 ADD COLUMN IF NOT EXISTS attempt_scheduled boolean;
             ALTER TABLE charges ALTER COLUMN write_id SET STATISTICS 0, ALTER COLUMN fingerprint SET STATISTICS 0,
                 ALTER COLUMN trace_parent SET STATISTICS 0, ALTER COLUMN etag SET STATISTICS 0;
+            """);
+
+        // The charge sweeper (ChargeSweeperGrain) looks for charges still created or processing, oldest change first:
+        // a handful at any time, however many charges there are.
+        yield return new Migration("payments/010_unsettled_charges", """
+            CREATE INDEX IF NOT EXISTS charges_unsettled ON charges (updated_at) WHERE status IN ('created', 'processing');
             """);
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 
 namespace FinCore.Grains.Storage;
 
@@ -127,4 +127,23 @@ internal static class PaymentsSql
             DELETE FROM audit_pending WHERE tenant_id = $1::text AND event_pk = ANY($2::bigint[]) AND /*guard*/
             """, tenantId, eventPks),
     ];
+
+    /// <summary>Charges still <c>created</c> or <c>processing</c>, unchanged for longer than <c>$1</c> (a created one: past
+    /// its start delay <c>$4</c> too), whose retry grain
+    /// has no Orleans reminder (the attempt schedule): nothing will move them unless someone hands them over again
+    /// (the partial index <c>charges_unsettled</c>; the reminders' primary key). Oldest first, at most <c>$2</c>.</summary>
+    public const string StrandedCharges = """
+        SELECT c.tenant_id, c.id FROM charges c
+        WHERE c.status IN ('created', 'processing')
+          AND c.updated_at < now() - $1::interval - CASE WHEN c.status = 'created' THEN $4::interval ELSE interval '0' END
+          AND NOT EXISTS (SELECT 1 FROM orleans_reminders r
+                          WHERE r.service_id = $3 AND r.grain_id = 'psp-retry/' || c.tenant_id || '/' || c.id)
+        ORDER BY c.updated_at LIMIT $2
+        """;
+
+    /// <summary>Reminders FinCore's own runtime kept before Orleans (table <c>fc_reminders</c>, gone from new databases):
+    /// taken once, the grains they were for told directly (charges are found by the sweep anyway).</summary>
+    public const string TakeLegacyReminders = """
+        DELETE FROM fc_reminders WHERE ctid IN (SELECT ctid FROM fc_reminders LIMIT $1) RETURNING grain_type, grain_key
+        """;
 }

@@ -1,14 +1,14 @@
 using FinCore.Grains.Storage;
-using FinCore.Runtime;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 
 namespace FinCore.Grains.Tenants;
 
 /// <summary>A tenant's settings and keys. The <c>tenants</c> and <c>api_keys</c> rows the gateway authenticates
 /// against are written in the same transaction as this state.</summary>
-public sealed class TenantGrain([PersistentState("tenant")] ITransactionalState<TenantState> state) : Grain, ITenantGrain
+[GrainType("tenant")]
+public sealed class TenantGrain([PersistentState("tenant", "fincore")] IPersistentState<TenantState> state) : Grain, ITenantGrain
 {
-    private string Id => GetPrimaryKeyString();
+    private string Id => this.GetPrimaryKeyString();
 
     public async Task<TenantSettings> Create(string name, string currency, TenantLimits limits, string keyId, byte[] keyHash)
     {

@@ -3,26 +3,30 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using FinCore.Grains.Storage;
-using FinCore.Runtime;
-using FinCore.Runtime.Persistence;
+using FinCore.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Webhooks;
 
-public sealed class WebhookState
+[GenerateSerializer, Alias("fincore.webhook-state")]
+public sealed class WebhookState : OutboxState
 {
     /// <summary>Every deliverable event up to this audit sequence number was delivered, given up on, or is in
     /// <see cref="Held"/>.</summary>
+    [Id(0)]
     public long Cursor { get; set; }
 
     /// <summary>Events behind the cursor still to deliver: each one failed (or follows a failed event of its charge),
     /// retried with its own backoff. At most <see cref="WebhookGrain.MaxHeld"/>.</summary>
+    [Id(1)]
     public List<HeldEvent> Held { get; set; } = [];
 
     /// <summary>Rounds in a row in which every attempt failed (the endpoint looks down); the grain backs off as a whole.</summary>
+    [Id(2)]
     public int FailedRounds { get; set; }
 
     /// <summary>No round before this time (the backoff of a failed round).</summary>
+    [Id(3)]
     public DateTime RetryAt { get; set; }
 }
 
@@ -32,6 +36,7 @@ public sealed class WebhookState
 /// <param name="Attempts">Attempts so far (0: held only because an earlier event of its charge is).</param>
 /// <param name="FirstFailedAt">Its first failed attempt: it is given up on <see cref="WebhookOptions.GiveUpAfter"/> later.</param>
 /// <param name="NextAt">Its next attempt is due then (after a failure: exponential backoff with full jitter).</param>
+[GenerateSerializer, Immutable, Alias("fincore.held-event")]
 public sealed record HeldEvent(long Seq, string ChargeId, int Attempts, DateTime FirstFailedAt, DateTime NextAt);
 
 /// <summary>Walks the tenant's sealed events in chain order and POSTs them to the endpoint with
@@ -40,8 +45,9 @@ public sealed record HeldEvent(long Seq, string ChargeId, int Attempts, DateTime
 /// is held and retried with its own exponential backoff and full jitter (its charge's later events wait behind it)
 /// while the others go on; when every attempt of a round fails, the whole grain backs off. Each round ends in one
 /// state write that carries its delivery-log rows. At least once: a round cut short before its write is sent again.</summary>
+[GrainType("webhook")]
 public sealed class WebhookGrain(Database database, IHttpClientFactory httpClients, IOptions<WebhookOptions> options,
-    [PersistentState("webhook")] ITransactionalState<WebhookState> state) : Grain, IWebhookGrain, IRemindable
+    [PersistentState("webhook", "fincore")] IPersistentState<WebhookState> state) : Grain, IWebhookGrain, IRemindable
 {
     /// <summary>Events held for retry at most; beyond it the cursor waits (the endpoint is failing on many charges).</summary>
     public const int MaxHeld = 200;
@@ -54,36 +60,98 @@ public sealed class WebhookGrain(Database database, IHttpClientFactory httpClien
 
     private readonly WebhookOptions _options = options.Value;
 
+    /// <summary>The delivery reminder, registered while events may be waiting and removed once none are: it fires only
+    /// when no activation is delivering (its silo died), every this long. Rounds themselves run on a grain timer (a
+    /// reminder due at once would be taken for a tick in the past and fire a period later).</summary>
+    private static readonly TimeSpan Backstop = TimeSpan.FromMinutes(1);
+
+    /// <summary>When the next round runs (its timer is set; null: none until a kick).</summary>
+    private DateTime? _nextRound;
+
+    private bool _reminded;
+    private IGrainTimer? _timer;
+
     public async Task Kick()
     {
-        var due = state.State.RetryAt - DateTime.UtcNow;
-        await RegisterOrUpdateReminder(Deliver, due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        var at = state.State.RetryAt > DateTime.UtcNow ? state.State.RetryAt : DateTime.UtcNow;
+        if (_nextRound is { } next && next <= at)
+        {
+            return; // a round comes by then anyway
+        }
+
+        await ScheduleAsync(at - DateTime.UtcNow);
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        var started = Stopwatch.GetTimestamp();
-        while (true)
+        if (reminderName != Deliver)
         {
-            var next = await RoundAsync();
-            if (next is not { } delay)
-            {
-                return;
-            }
+            return Task.CompletedTask;
+        }
 
-            if (delay > TimeSpan.Zero || Stopwatch.GetElapsedTime(started) > TurnBudget)
+        _reminded = true;
+        return RoundsAsync();
+    }
+
+    /// <summary>Rounds until nothing is due, for at most <see cref="TurnBudget"/>; then the next round is scheduled, or
+    /// with nothing left the reminder goes.</summary>
+    private async Task RoundsAsync()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        _nextRound = DateTime.UtcNow;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            while (true)
             {
-                await RegisterOrUpdateReminder(Deliver, delay, Timeout.InfiniteTimeSpan);
-                return;
+                var next = await RoundAsync();
+                if (next is not { } delay)
+                {
+                    _nextRound = null;
+                    if (_reminded && await this.GetReminder(Deliver) is { } reminder)
+                    {
+                        await this.UnregisterReminder(reminder);
+                    }
+
+                    _reminded = false;
+                    return;
+                }
+
+                if (delay > TimeSpan.Zero || Stopwatch.GetElapsedTime(started) > TurnBudget)
+                {
+                    await ScheduleAsync(delay);
+                    return;
+                }
             }
         }
+        catch
+        {
+            _nextRound = null; // the next kick (or the reminder) tries again
+            throw;
+        }
+    }
+
+    /// <summary>The next round after <paramref name="due"/>, with the reminder in place as its backstop.</summary>
+    private async Task ScheduleAsync(TimeSpan due)
+    {
+        due = due > TimeSpan.Zero ? due : TimeSpan.Zero;
+        if (!_reminded)
+        {
+            await this.RegisterOrUpdateReminder(Deliver, Backstop, Backstop);
+            _reminded = true;
+        }
+
+        _timer?.Dispose();
+        _timer = this.RegisterGrainTimer(static (grain, ct) => grain.RoundsAsync(), this, due, Timeout.InfiniteTimeSpan);
+        _nextRound = DateTime.UtcNow + due;
     }
 
     /// <summary>One round: the held events that are due and the next new ones, delivered; returns when the next round
     /// is due (null: when new events are kicked).</summary>
     private async Task<TimeSpan?> RoundAsync()
     {
-        var tenant = GetPrimaryKeyString();
+        var tenant = this.GetPrimaryKeyString();
         var s = state.State;
         var now = DateTime.UtcNow;
         var held = s.Held.ToDictionary(h => h.Seq);

@@ -15,7 +15,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task Two_silos_form_a_cluster_and_grains_answer_and_keep_state_on_both()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 2);
         foreach (var silo in cluster.Silos)
         {
             Assert.Equal(3, await cluster.StatusAsync(silo)); // Active
@@ -25,7 +25,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
         var places = await Task.WhenAll(grains.Select(g => g.WhereAmI()));
         foreach (var silo in cluster.Silos)
         {
-            Assert.Contains(places, p => p.StartsWith(OrleansTestCluster.AddressOf(silo), StringComparison.Ordinal));
+            Assert.Contains(places, p => p.StartsWith(TestCluster.AddressOf(silo), StringComparison.Ordinal));
         }
 
         Assert.All(await Task.WhenAll(grains.Select(g => g.Increment())), n => Assert.Equal(1, n));
@@ -36,12 +36,12 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task Grains_of_a_killed_silo_answer_from_another_within_3_seconds_with_their_state()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 3);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 3);
         var grains = Enumerable.Range(0, 90).Select(i => cluster.Client.GetGrain<IProbeGrain>($"failover/{i}")).ToList();
         await Task.WhenAll(grains.Select(g => g.Increment()));
         var victim = cluster.Silos[1];
         var places = await Task.WhenAll(grains.Select(g => g.WhereAmI()));
-        var onVictim = grains.Where((_, i) => places[i].StartsWith(OrleansTestCluster.AddressOf(victim), StringComparison.Ordinal)).ToList();
+        var onVictim = grains.Where((_, i) => places[i].StartsWith(TestCluster.AddressOf(victim), StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(onVictim);
 
         victim.Kill();
@@ -53,7 +53,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
                 try
                 {
                     var where = await g.WhereAmI().WaitAsync(TimeSpan.FromSeconds(2));
-                    Assert.False(where.StartsWith(OrleansTestCluster.AddressOf(victim), StringComparison.Ordinal));
+                    Assert.False(where.StartsWith(TestCluster.AddressOf(victim), StringComparison.Ordinal));
                     return clock.Elapsed;
                 }
                 catch (Exception e) when (e is not Xunit.Sdk.XunitException && clock.Elapsed < TimeSpan.FromSeconds(30))
@@ -79,7 +79,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task Idempotent_calls_retried_through_a_silo_kill_all_succeed()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 3);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 3);
         var grains = Enumerable.Range(0, 60).Select(i => cluster.Client.GetGrain<IProbeGrain>($"kill/{i}")).ToList();
         await Task.WhenAll(grains.Select(g => g.Set(7)));
 
@@ -121,7 +121,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [InlineData("rows")]
     public async Task A_stale_activation_cannot_overwrite_newer_state(string storage)
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 2);
         await ExecuteAsync(cluster.Postgres, "CREATE TABLE probe_outbox (grain text NOT NULL, count integer NOT NULL)");
         await ExecuteAsync(cluster.Postgres, ProbeRowsTable);
         // A silo that wakes up and learns it was declared dead stops at once; sometimes before its timer's write is
@@ -163,10 +163,10 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task Reminders_owned_by_a_killed_silo_still_fire_on_the_others()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 3);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 3);
         var grains = Enumerable.Range(0, 60).Select(i => cluster.Client.GetGrain<IReminderProbeGrain>($"reminder/{i}")).ToList();
         await Task.WhenAll(grains.Select(g => g.Schedule(TimeSpan.FromSeconds(6), TimeSpan.FromMinutes(1))));
-        Assert.True(await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_reminders") == 60);
+        Assert.True(await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_reminders WHERE grain_id NOT LIKE 'charge-sweeper/%'") == 60);
 
         var victim = cluster.Silos[2];
         victim.Kill(); // before any is due: the ranges it owned (and the grains it hosted) move to the others
@@ -174,15 +174,15 @@ public sealed class OrleansClusterTests(PostgresServer server)
             TimeSpan.FromSeconds(50), "every reminder to fire", intervalMs: 500);
 
         var fired = await Task.WhenAll(grains.Select(g => g.Fired()));
-        Assert.All(fired, f => Assert.False(f!.Silo.StartsWith(OrleansTestCluster.AddressOf(victim), StringComparison.Ordinal)));
-        await Poll.UntilAsync(async () => await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_reminders") == 0,
+        Assert.All(fired, f => Assert.False(f!.Silo.StartsWith(TestCluster.AddressOf(victim), StringComparison.Ordinal)));
+        await Poll.UntilAsync(async () => await CountAsync(cluster.Postgres, "SELECT count(*) FROM orleans_reminders WHERE grain_id NOT LIKE 'charge-sweeper/%'") == 0,
             TimeSpan.FromSeconds(10), "each grain to drop its reminder after the tick");
     }
 
     [Fact]
     public async Task Racing_first_writes_of_a_grain_state_leave_one_row_and_one_winner()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 1);
         string write;
         await using (var conn = new NpgsqlConnection(cluster.Postgres))
         {
@@ -218,7 +218,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task A_client_without_the_cluster_certificate_is_refused()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 1);
         Assert.Equal(1, await cluster.Client.GetGrain<IProbeGrain>("tls").Increment()); // the cluster's own client gets in
 
         // A client with a certificate of its own: the silo's TLS handshake rejects it, and the client, which retries
@@ -237,7 +237,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task Group_committed_writes_commit_their_statements_with_them_once_each()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 2);
         await ExecuteAsync(cluster.Postgres, "CREATE TABLE probe_outbox (grain text NOT NULL, count integer NOT NULL)");
         var grains = Enumerable.Range(0, 200).Select(i => cluster.Client.GetGrain<IGroupCommitProbeGrain>($"batch/{i}")).ToList();
         for (var round = 1; round <= 5; round++)
@@ -253,7 +253,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task A_state_stored_by_the_previous_runtime_is_read_and_written_on()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 1);
         await ExecuteAsync(cluster.Postgres, "CREATE TABLE probe_outbox (grain text NOT NULL, count integer NOT NULL)");
         // A row as FinCore's runtime wrote it: fc_grain_state, web-style JSON, its own version.
         await ExecuteAsync(cluster.Postgres, $$"""
@@ -269,7 +269,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
     [Fact]
     public async Task A_row_kept_state_lives_in_its_row_and_one_stored_before_as_json_stays_there_with_its_row_in_step()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 1);
         await ExecuteAsync(cluster.Postgres, ProbeRowsTable);
         // A state an earlier version kept as JSON, with the read-model row it kept beside it.
         await ExecuteAsync(cluster.Postgres, $$"""
@@ -293,7 +293,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
 
     private const string ProbeRowsTable = "CREATE TABLE probe_rows (grain text PRIMARY KEY, count integer NOT NULL, etag bigint, write_id uuid)";
 
-    private static async Task<IProbe> FindGrainOnAsync(OrleansTestCluster cluster, SiloProcess silo, string prefix, string storage = "adonet")
+    private static async Task<IProbe> FindGrainOnAsync(TestCluster cluster, SiloProcess silo, string prefix, string storage = "adonet")
     {
         for (var i = 0; ; i++)
         {
@@ -303,7 +303,7 @@ public sealed class OrleansClusterTests(PostgresServer server)
                 "rows" => cluster.Client.GetGrain<IRowProbeGrain>($"{prefix}/{i}"),
                 _ => cluster.Client.GetGrain<IProbeGrain>($"{prefix}/{i}"),
             };
-            if ((await grain.WhereAmI()).StartsWith(OrleansTestCluster.AddressOf(silo), StringComparison.Ordinal))
+            if ((await grain.WhereAmI()).StartsWith(TestCluster.AddressOf(silo), StringComparison.Ordinal))
             {
                 return grain;
             }

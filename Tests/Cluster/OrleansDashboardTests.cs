@@ -15,7 +15,7 @@ public sealed class OrleansDashboardTests(PostgresServer server)
     [Fact]
     public async Task The_dashboard_shows_both_silos_to_an_operator_and_nothing_to_anyone_else()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 2,
+        await using var cluster = await TestCluster.StartAsync(server, silos: 2,
             new Dictionary<string, string> { ["FINCORE_ADMIN_TOKEN"] = AdminToken });
         var silo = cluster.Silos[0];
         var url = $"http://127.0.0.1:{silo.HttpPort}/dashboard/";
@@ -44,7 +44,7 @@ public sealed class OrleansDashboardTests(PostgresServer server)
     [Fact]
     public async Task Silos_expose_orleans_meters_on_metrics()
     {
-        await using var cluster = await OrleansTestCluster.StartAsync(server, silos: 1);
+        await using var cluster = await TestCluster.StartAsync(server, silos: 1);
         await cluster.Client.GetGrain<FinCore.Tests.Grains.IProbeGrain>("metrics").Increment();
         using var http = new HttpClient();
         await Poll.UntilAsync(async () =>

@@ -44,7 +44,7 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
         stacks.Production.ResourceCountIs("AWS::ECS::Service", 3); // gateway, silo, LoadGen agents
         stacks.Production.HasResourceProperties("AWS::ECS::Service", new Dictionary<string, object> { ["LaunchType"] = "FARGATE" });
         Assert.Equal([FinCoreStack.GatewayPort], Container("gateway").GetProperty("PortMappings").EnumerateArray().Select(p => p.GetProperty("ContainerPort").GetInt32()));
-        Assert.Equal([FinCoreStack.SiloPort, FinCoreStack.SiloHttpPort], Container("silo").GetProperty("PortMappings").EnumerateArray().Select(p => p.GetProperty("ContainerPort").GetInt32()));
+        Assert.Equal([FinCoreStack.SiloPort, FinCoreStack.SiloGatewayPort, FinCoreStack.SiloHttpPort], Container("silo").GetProperty("PortMappings").EnumerateArray().Select(p => p.GetProperty("ContainerPort").GetInt32()));
 
         stacks.Production.HasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", new Dictionary<string, object> { ["Scheme"] = "internet-facing" });
         stacks.Production.HasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", new Dictionary<string, object> { ["Port"] = 80, ["Protocol"] = "HTTP" });
@@ -80,7 +80,7 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
 
         Assert.Equal([(gateway, FinCoreStack.GatewayPort, alb)], rules.Where(r => r.Target == gateway));
         Assert.Equal(
-            new[] { (silo, FinCoreStack.SiloHttpPort, gateway), (silo, FinCoreStack.SiloPort, gateway), (silo, FinCoreStack.SiloPort, silo) }.Order().ToList(),
+            new[] { (silo, FinCoreStack.SiloHttpPort, gateway), (silo, FinCoreStack.SiloGatewayPort, gateway), (silo, FinCoreStack.SiloPort, silo) }.Order().ToList(),
             rules.Where(r => r.Target == silo).Order().ToList());
         Assert.Equal(new[] { (db, FinCoreStack.PostgresPort, gateway), (db, FinCoreStack.PostgresPort, silo) }.Order().ToList(), rules.Where(r => r.Target == db).Order().ToList());
 
@@ -93,15 +93,15 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
     [Fact]
     public void Secrets_come_from_secrets_manager_and_the_database_is_multi_az_postgres()
     {
-        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 5); // operator token, cluster secret, PSP secret, database, LoadGen agents
+        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 5); // operator token, cluster certificate, PSP secret, database, LoadGen agents
         var gatewaySecrets = Container("gateway").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()).ToList();
-        Assert.Equal(["FINCORE_ADMIN_TOKEN", "FINCORE_CLUSTER_SECRET", "FINCORE_PSP_SECRET", "PGPASSWORD"], gatewaySecrets.Order());
-        Assert.Contains("FINCORE_CLUSTER_SECRET", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
+        Assert.Equal(["FINCORE_ADMIN_TOKEN", "FINCORE_CLUSTER_CERT_PFX", "FINCORE_PSP_SECRET", "PGPASSWORD"], gatewaySecrets.Order(StringComparer.Ordinal));
+        Assert.Contains("FINCORE_CLUSTER_CERT_PFX", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
         foreach (var name in new[] { "gateway", "silo" })
         {
             var env = Container(name).GetProperty("Environment").EnumerateArray().Select(e => e.GetProperty("Name").GetString()).ToList();
             Assert.DoesNotContain("FINCORE_ADMIN_TOKEN", env);
-            Assert.DoesNotContain("FINCORE_CLUSTER_SECRET", env);
+            Assert.DoesNotContain("FINCORE_CLUSTER_CERT_PFX", env);
             Assert.DoesNotContain("PGPASSWORD", env);
         }
 

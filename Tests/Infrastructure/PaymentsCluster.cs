@@ -57,7 +57,7 @@ public class PaymentsCluster : IAsyncLifetime
     /// <summary>Starts (or restarts) the gateway and waits until it is ready.</summary>
     public async Task StartGatewayAsync()
     {
-        Gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Secret, AdminToken, _gatewayPort, PspSecret, TraceSettings);
+        Gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Certificate, AdminToken, _gatewayPort, PspSecret, TraceSettings);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.HttpPort}") };
         await Poll.UntilAsync(async () =>
         {
@@ -141,6 +141,8 @@ public sealed class PspCluster : PaymentsCluster
         ["Psp__MaxDelay"] = "00:00:02",
         ["Psp__AttemptTimeout"] = "00:00:01",
         ["Psp__PendingCheck"] = "00:00:05",
+        ["Psp__SweepPeriod"] = "00:00:02",
+        ["Psp__StrandedAfter"] = "00:00:05",
         ["Webhooks__MaxDelay"] = "00:00:05",
         ["Webhooks__Timeout"] = "00:00:03",
     };

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace FinCore.Tests.Infrastructure;
 
-/// <summary>A real silo process (<c>dotnet FinCore.Silo.dll</c>), configured by environment as a user runs it.</summary>
+/// <summary>A real FinCore process (silo, gateway, PSP sandbox), configured by environment as a user runs it.</summary>
 public sealed partial class SiloProcess : IAsyncDisposable
 {
     private readonly ConcurrentQueue<string> _log;
@@ -47,30 +47,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
         return sum;
     }
 
-    public static SiloProcess Start(string postgres, string clusterId, string secret, IReadOnlyDictionary<string, string>? env = null)
-    {
-        var port = FreePort.Next();
-        var httpPort = FreePort.Next();
-        var vars = new Dictionary<string, string>
-        {
-            ["FINCORE_POSTGRES"] = postgres,
-            ["FINCORE_CLUSTER_ID"] = clusterId,
-            ["FINCORE_CLUSTER_SECRET"] = secret,
-            ["FINCORE_SILO_PORT"] = port.ToString(),
-            ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
-            ["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.TestGrains.dll"),
-        };
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
-        {
-            vars[k] = v;
-        }
-
-        return Launch(Repo.Built("Silo", "FinCore.Silo.dll"), vars, port, httpPort);
-    }
-
-    /// <summary>An Orleans silo process (<c>dotnet FinCore.OrleansSilo.dll</c>) of <paramref name="clusterId"/>, trusting the
-    /// cluster certificate at <paramref name="certificate"/>, hosting the test grains.</summary>
-    public static SiloProcess StartOrleans(string postgres, string clusterId, string certificate, IReadOnlyDictionary<string, string>? env = null)
+    /// <summary>A silo process (<c>dotnet FinCore.Silo.dll</c>) of <paramref name="clusterId"/>, trusting the cluster
+    /// certificate at <paramref name="certificate"/>, hosting the test grains beside the payment grains.</summary>
+    public static SiloProcess Start(string postgres, string clusterId, string certificate, IReadOnlyDictionary<string, string>? env = null)
     {
         var port = FreePort.Next();
         var httpPort = FreePort.Next();
@@ -82,18 +61,18 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["FINCORE_SILO_PORT"] = port.ToString(),
             ["FINCORE_GATEWAY_PORT"] = FreePort.Next().ToString(),
             ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
-            ["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.OrleansTestGrains.dll"),
+            ["FINCORE_GRAIN_ASSEMBLIES"] = Path.Combine(AppContext.BaseDirectory, "FinCore.TestGrains.dll"),
         };
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
         {
             vars[k] = v;
         }
 
-        return Launch(Repo.Built("OrleansSilo", "FinCore.OrleansSilo.dll"), vars, port, httpPort);
+        return Launch(Repo.Built("Silo", "FinCore.Silo.dll"), vars, port, httpPort);
     }
 
     /// <summary>A gateway process (<c>dotnet FinCore.Gateway.dll</c>) for the cluster; <see cref="HttpPort"/> is its API port.</summary>
-    public static SiloProcess StartGateway(string postgres, string clusterId, string secret, string adminToken, int? port = null, string pspSecret = "",
+    public static SiloProcess StartGateway(string postgres, string clusterId, string certificate, string adminToken, int? port = null, string pspSecret = "",
         IReadOnlyDictionary<string, string>? env = null)
     {
         var httpPort = port ?? FreePort.Next();
@@ -102,7 +81,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["FINCORE_PSP_SECRET"] = pspSecret,
             ["FINCORE_POSTGRES"] = postgres,
             ["FINCORE_CLUSTER_ID"] = clusterId,
-            ["FINCORE_CLUSTER_SECRET"] = secret,
+            ["FINCORE_CLUSTER_CERT"] = certificate,
             ["FINCORE_ADMIN_TOKEN"] = adminToken,
             ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",

@@ -1,47 +1,43 @@
-using FinCore.Runtime.Hosting;
-using FinCore.Runtime.Membership;
+using FinCore.Cluster;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace FinCore.Tests.Infrastructure;
 
-/// <summary>A cluster as a user runs it: silo processes on loopback over a database of their own, and a cluster
-/// client in the test process (what the gateway is) calling grains over the real transport.</summary>
+/// <summary>An Orleans cluster as a user runs it: silo processes (FinCore.Silo, with the test grains beside the payment
+/// grains) on loopback over a database of their own, trusting one cluster certificate, and an Orleans client in the test
+/// process calling grains over TLS (what the gateway is).</summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private readonly ServiceProvider _clientServices;
+    private IHost? _client;
 
-    private TestCluster(string postgres, string clusterId, string secret, ServiceProvider clientServices)
+    private TestCluster(string postgres, string clusterId, IReadOnlyDictionary<string, string>? env)
     {
+        SiloEnvironment = env;
         Postgres = postgres;
         ClusterId = clusterId;
-        Secret = secret;
-        _clientServices = clientServices;
-        Client = clientServices.GetRequiredService<ClusterClient>();
     }
 
     public string Postgres { get; }
 
     public string ClusterId { get; }
 
-    public string Secret { get; }
-
-    public ClusterClient Client { get; }
-
     public List<SiloProcess> Silos { get; } = [];
 
     /// <summary>Environment every silo of this cluster starts with.</summary>
-    public IReadOnlyDictionary<string, string>? SiloEnvironment { get; private set; }
+    public IReadOnlyDictionary<string, string>? SiloEnvironment { get; }
 
-    public static async Task<TestCluster> StartAsync(PostgresServer server, int silos, string? postgres = null, string? clusterId = null,
-        IReadOnlyDictionary<string, string>? env = null)
+    public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("no client");
+
+    /// <summary>The cluster certificate every member presents (a file path).</summary>
+    public string Certificate => ClusterCertificate.Path;
+
+    public static async Task<TestCluster> StartAsync(PostgresServer server, int silos, IReadOnlyDictionary<string, string>? env = null)
     {
-        postgres ??= await server.CreateDatabaseAsync();
-        clusterId ??= "test-" + Guid.NewGuid().ToString("N")[..8];
-        var secret = "secret-" + Guid.NewGuid().ToString("N");
-        var services = CreateClientServices(postgres, clusterId, secret);
-        var cluster = new TestCluster(postgres, clusterId, secret, services) { SiloEnvironment = env };
+        var cluster = new TestCluster(await server.CreateDatabaseAsync(), "test-" + Guid.NewGuid().ToString("N")[..8], env);
         // The first silo creates the schema; the rest start together.
         await cluster.AddSilosAsync(1);
         if (silos > 1)
@@ -49,29 +45,15 @@ public sealed class TestCluster : IAsyncDisposable
             await cluster.AddSilosAsync(silos - 1);
         }
 
-        await cluster.Client.StartAsync(CancellationToken.None);
+        cluster._client = await cluster.StartClientAsync(ClusterCertificate.Path);
         return cluster;
     }
 
-    internal static ServiceProvider CreateClientServices(string postgres, string clusterId, string secret)
+    /// <summary>Starts silos and waits until each is Active in the membership table and every running silo sees the
+    /// same membership version.</summary>
+    public async Task<List<SiloProcess>> AddSilosAsync(int count, IReadOnlyDictionary<string, string>? env = null)
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["FINCORE_POSTGRES"] = postgres,
-            ["FINCORE_CLUSTER_ID"] = clusterId,
-            ["FINCORE_CLUSTER_SECRET"] = secret,
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddFinCoreClusterClient(config);
-        return services.BuildServiceProvider();
-    }
-
-    /// <summary>Starts silos and waits until each is Active (and, unless <paramref name="waitForViews"/> is false, until
-    /// every silo's view has caught up).</summary>
-    public async Task<List<SiloProcess>> AddSilosAsync(int count, IReadOnlyDictionary<string, string>? env = null, bool waitForViews = true)
-    {
-        var started = Enumerable.Range(0, count).Select(_ => SiloProcess.Start(Postgres, ClusterId, Secret, env ?? SiloEnvironment)).ToList();
+        var started = Enumerable.Range(0, count).Select(_ => SiloProcess.Start(Postgres, ClusterId, ClusterCertificate.Path, env ?? SiloEnvironment)).ToList();
         Silos.AddRange(started);
         foreach (var silo in started)
         {
@@ -82,58 +64,118 @@ public sealed class TestCluster : IAsyncDisposable
                     throw new InvalidOperationException($"Silo on port {silo.Port} exited with {silo.ExitCode}:\n{silo.Log}");
                 }
 
-                var view = await Client.RefreshAsync(CancellationToken.None);
-                return Find(view, silo)?.Status == SiloStatus.Active;
+                return await StatusAsync(silo) == 3;
             }, TimeSpan.FromSeconds(60), $"silo on port {silo.Port} to become Active");
         }
 
-        if (waitForViews)
-        {
-            await WaitForViewsAsync();
-        }
-
+        await WaitForViewsAsync();
         return started;
     }
 
-    /// <summary>Waits until every running silo's own view of the cluster (<c>fincore_membership_version</c> on its
-    /// /metrics) has caught up with the membership table, so a test starts on a cluster that agrees on who owns what
-    /// (the hand-over that makes the catching-up safe has its own test, which does not wait).</summary>
+    /// <summary>An Orleans client of this cluster presenting the certificate at <paramref name="certificate"/>.</summary>
+    public async Task<IHost> StartClientAsync(string certificate, CancellationToken cancellationToken = default)
+    {
+        var settings = ClusterSettings.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FINCORE_POSTGRES"] = Postgres,
+            ["FINCORE_CLUSTER_ID"] = ClusterId,
+            ["FINCORE_CLUSTER_CERT"] = certificate,
+        }).Build());
+        var host = new HostBuilder()
+            .UseOrleansClient(c => c.UseFinCoreCluster(settings))
+            .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+            .Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        return host;
+    }
+
+    /// <summary>The silo's status in the membership table (Orleans' SiloStatus: 3 Active, 6 Dead), null if absent.</summary>
+    public async Task<int?> StatusAsync(SiloProcess silo)
+    {
+        await using var conn = new NpgsqlConnection(Postgres);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT status FROM orleans_membership WHERE deployment_id = $1 AND port = $2 ORDER BY generation DESC LIMIT 1
+            """, conn);
+        cmd.Parameters.AddWithValue(ClusterId);
+        cmd.Parameters.AddWithValue(silo.Port);
+        try
+        {
+            return await cmd.ExecuteScalarAsync() as int?;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null; // the first silo has not created the schema yet
+        }
+    }
+
+    /// <summary>The silo process that holds <paramref name="grain"/>'s activation (activating it if needed).</summary>
+    public async Task<SiloProcess> HostOfAsync(IAddressable grain)
+    {
+        var address = await Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain)
+            ?? throw new InvalidOperationException($"{grain} has no activation");
+        return Silos.Single(s => !s.HasExited && s.Port == address.Endpoint.Port);
+    }
+
+    /// <summary>Activations of the grain type <paramref name="grainType"/> (as in <c>[GrainType]</c>) across the cluster.</summary>
+    public async Task<int> ActivationsAsync(string grainType) =>
+        (await Client.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics()).Where(s => s.GrainType == grainType).Sum(s => s.ActivationCount);
+
+    /// <summary>The address Orleans names this silo by (<c>RuntimeIdentity</c> of its grains starts with it).</summary>
+    public static string AddressOf(SiloProcess silo) => $"S127.0.0.1:{silo.Port}:";
+
+    /// <summary>Waits until every running silo's /health/ready reports the membership table's version.</summary>
     private async Task WaitForViewsAsync()
     {
-        var version = (await Client.RefreshAsync(CancellationToken.None)).Version;
+        long version;
+        await using (var conn = new NpgsqlConnection(Postgres))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT version FROM orleans_membership_version WHERE deployment_id = $1", conn);
+            cmd.Parameters.AddWithValue(ClusterId);
+            version = Convert.ToInt64(await cmd.ExecuteScalarAsync());
+        }
+
         foreach (var silo in Silos.Where(s => !s.HasExited))
         {
             await Poll.UntilAsync(async () =>
             {
-                if (silo.HasExited)
-                {
-                    return true;
-                }
-
-                try
-                {
-                    return await silo.MetricAsync("fincore_membership_version") >= version;
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                    return false; // not serving /metrics yet, or too busy to answer in time
-                }
+                using var response = await Http.GetAsync($"http://127.0.0.1:{silo.HttpPort}/health/ready");
+                using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                return body.RootElement.GetProperty("membership_version").GetInt64() >= version;
             }, TimeSpan.FromSeconds(30), $"silo on port {silo.Port} to see membership version {version}");
         }
     }
 
-    public static SiloInfo? Find(MembershipView view, SiloProcess silo) =>
-        view.Silos.Where(s => s.Port == silo.Port).OrderByDescending(s => s.StartedAt).FirstOrDefault();
-
-    public SiloProcess SiloById(string siloId) => Silos.Single(s => siloId.StartsWith($"127.0.0.1:{s.Port}@", StringComparison.Ordinal));
-
-    public async Task<MembershipView> ViewAsync() => await Client.RefreshAsync(CancellationToken.None);
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     public string Logs() => string.Join("\n\n", Silos.Select(s => $"--- silo :{s.Port} (pid {s.Pid}) ---\n{s.Log}"));
 
     public async ValueTask DisposeAsync()
     {
-        await _clientServices.DisposeAsync();
+        if (_client is not null)
+        {
+            try
+            {
+                await _client.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+            {
+                // the cluster may be gone already
+            }
+
+            _client.Dispose();
+        }
+
         foreach (var silo in Silos)
         {
             await silo.DisposeAsync();

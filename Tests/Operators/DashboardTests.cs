@@ -38,6 +38,13 @@ public sealed class DashboardTests(PspCluster fincore)
                     Assert.Contains(rows, r => r.Contains($"127.0.0.1:{silo.Port}", StringComparison.Ordinal));
                 }
 
+                // Each live silo links to the Orleans dashboard on its HTTP port.
+                var links = await page.Locator("#silos tr[data-silo] a").EvaluateAllAsync<string[]>("as => as.map(a => a.href)");
+                foreach (var silo in silos)
+                {
+                    Assert.Contains($"http://127.0.0.1:{silo.HttpPort}/dashboard", links);
+                }
+
                 // The request count rises while traffic flows, and the charts have points.
                 var first = await RequestsAsync(page);
                 await page.WaitForFunctionAsync($"Number(document.getElementById('requests-total').textContent.replace(/,/g, '')) > {first + 10}");

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using FinCore.Runtime.Telemetry;
+using FinCore.Telemetry;
 
 namespace FinCore.Tests.Operators;
 

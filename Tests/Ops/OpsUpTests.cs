@@ -29,7 +29,7 @@ public sealed class OpsUpTests
             await Shell.RunAsync(Repo.Ops("pg"), "start", Path.Combine(state, "pg"), basePort.ToString());
             await using var conn = new NpgsqlConnection(first.Postgres);
             await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM fc_silos WHERE cluster_id = 'local' AND status = 4", conn);
+            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM orleans_membership WHERE deployment_id = 'local' AND status = 6", conn);
             Assert.Equal(6L, await cmd.ExecuteScalarAsync());
         }
         finally
@@ -125,7 +125,7 @@ public sealed class OpsUpTests
             Assert.Equal(3, listed.Split('\n').Count(l => l.Contains("\tactive\t", StringComparison.Ordinal)));
             if (underLoad)
             {
-                // The new silo owns part of the ring: new charges activate there too (every active silo hosts activations).
+                // The new silo takes its share: new charges activate there too (every active silo hosts activations).
                 await Poll.UntilAsync(async () => (await Shell.RunAsync(Repo.Ops("silo"), "list", "--state-dir", state)).Split('\n')
                     .Count(l => l.Contains("\tactive\t", StringComparison.Ordinal) && !l.Contains("activations=0\t", StringComparison.Ordinal) && !l.Contains("activations=-", StringComparison.Ordinal)) == 3,
                     TimeSpan.FromSeconds(30), "the added silo to host activations");

@@ -1,3 +1,4 @@
+using FinCore.Grains;
 using System.Net;
 using FinCore.Tests.Infrastructure;
 using Npgsql;
@@ -68,9 +69,7 @@ public sealed class DurabilityAndAuditTests(PaymentsCluster fincore)
         Assert.Equal(HttpStatusCode.Accepted, created.Status);
         var id = created.Json.GetProperty("id").GetString()!;
 
-        var view = await fincore.Cluster.ViewAsync();
-        var owner = view.Ring.Owner(new FinCore.Runtime.GrainId("charge", $"{tenant}/{id}"))!;
-        var victim = fincore.Cluster.SiloById(owner.SiloId);
+        var victim = await fincore.Cluster.HostOfAsync(fincore.Cluster.Client.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, id)));
         victim.Kill();
 
         ApiResponse read = null!;

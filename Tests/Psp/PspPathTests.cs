@@ -1,3 +1,4 @@
+using FinCore.Grains;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -69,23 +70,21 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         Assert.StartsWith("psp_", paid.GetProperty("psp_reference").GetString());
         Assert.Equal(1, CapturesOf(await LedgerAsync(), paid.GetProperty("id").GetString()!));
 
-        // Settled: nothing of the retry grain is left behind to fire (no state, and the fired reminder is removed), and
-        // at the first attempt the reminder goes in the commit that settles the charge: gone as soon as it reads
-        // succeeded.
+        // Settled at the first attempt: nothing of the retry grain is left behind to fire (no reminder, no state).
         var grainKey = $"{tenant}/{paid.GetProperty("id").GetString()}";
-        Assert.Equal(0, await fincore.ScalarAsync($"SELECT count(*) FROM fc_reminders WHERE grain_type = 'psp-retry' AND grain_key = '{grainKey}'"));
+        Assert.Equal(0, await fincore.ScalarAsync($"SELECT count(*) FROM orleans_reminders WHERE grain_id = 'psp-retry/{grainKey}'"));
         Assert.Equal(0, await fincore.ScalarAsync($"SELECT count(*) FROM fc_grain_state WHERE grain_type = 'psp-retry' AND grain_key = '{grainKey}'"));
 
         // Nor in memory: a retry grain whose charge is settled deactivates at once, instead of holding a silo's memory
         // until idle collection (minutes; at 1,000 charges/s that was ~75,000 idle retry grains per silo).
-        var retryGrainsBefore = await MetricSumAsync("fincore_activations{grain_type=\"psp-retry\"}");
+        var retryGrainsBefore = await fincore.Cluster.ActivationsAsync("psp-retry");
         var more = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => CreateAsync(key)));
         foreach (var id in more)
         {
             await WaitForAsync(key, id, "succeeded");
         }
 
-        await Poll.UntilAsync(async () => await MetricSumAsync("fincore_activations{grain_type=\"psp-retry\"}") <= retryGrainsBefore,
+        await Poll.UntilAsync(async () => await fincore.Cluster.ActivationsAsync("psp-retry") <= retryGrainsBefore,
             TimeSpan.FromSeconds(10), "the settled charges' retry grains to deactivate");
 
         await SetFaultsAsync(new { decline_rate = 1.0 });
@@ -256,8 +255,7 @@ public sealed class PspPathTests(PspCluster fincore) : IAsyncLifetime
         var id = await CreateAsync(key);
         await WaitForAsync(key, id, "processing");
 
-        var owner = (await fincore.Cluster.ViewAsync()).Ring.Owner(new FinCore.Runtime.GrainId("charge", $"{tenant}/{id}"))!;
-        var victim = fincore.Cluster.SiloById(owner.SiloId);
+        var victim = await fincore.Cluster.HostOfAsync(fincore.Cluster.Client.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, id)));
         victim.Kill();
         await SetFaultsAsync(new { });
 

@@ -28,6 +28,9 @@ public sealed class FinCoreStack : Stack
     public const int GatewayPort = 8080;
     public const int SiloPort = 11111;
     public const int SiloHttpPort = 8081;
+
+    /// <summary>Orleans' gateway port on each silo: where gateways (Orleans clients) connect.</summary>
+    public const int SiloGatewayPort = 30000;
     public const int PostgresPort = 5432;
     public const int LoadGenAgentPort = 7700;
 
@@ -66,8 +69,8 @@ public sealed class FinCoreStack : Stack
         var loadGenSg = new SecurityGroup(this, "LoadGenSg", new SecurityGroupProps { Vpc = vpc, Description = "FinCore LoadGen task" });
         albSg.AddEgressRule(gatewaySg, Port.Tcp(GatewayPort), "to gateway tasks");
         gatewaySg.AddIngressRule(albSg, Port.Tcp(GatewayPort), "API from the ALB");
-        siloSg.AddIngressRule(gatewaySg, Port.Tcp(SiloPort), "grain calls from gateways");
         siloSg.AddIngressRule(siloSg, Port.Tcp(SiloPort), "grain calls between silos");
+        siloSg.AddIngressRule(gatewaySg, Port.Tcp(SiloGatewayPort), "grain calls from gateways (Orleans clients)");
         siloSg.AddIngressRule(gatewaySg, Port.Tcp(SiloHttpPort), "health and metrics for the gateway's cluster view");
         dbSg.AddIngressRule(gatewaySg, Port.Tcp(PostgresPort), "gateway");
         dbSg.AddIngressRule(siloSg, Port.Tcp(PostgresPort), "silos");
@@ -78,10 +81,12 @@ public sealed class FinCoreStack : Stack
             Description = "FinCore operator token (FINCORE_ADMIN_TOKEN)",
             GenerateSecretString = new SecretStringGenerator { PasswordLength = 48, ExcludePunctuation = true },
         });
-        var clusterSecret = new Secret(this, "ClusterSecret", new SecretProps
+        // The cluster certificate (TLS between silos, and between gateways and silos; nothing without it can call a grain).
+        // Secrets Manager cannot make one: put it there once, base64 of the PKCS#12 file that
+        // `dotnet FinCore.Silo.dll --make-cluster-cert cluster.pfx` writes (ops/README.md, "Deploy to ECS").
+        var clusterCertificate = new Secret(this, "ClusterCertificate", new SecretProps
         {
-            Description = "FinCore cluster secret (FINCORE_CLUSTER_SECRET): silo and gateway handshake",
-            GenerateSecretString = new SecretStringGenerator { PasswordLength = 64, ExcludePunctuation = true },
+            Description = "FinCore cluster certificate (FINCORE_CLUSTER_CERT_PFX): base64 of a PKCS#12 file with its key",
         });
         var pspSecret = new Secret(this, "PspSecret", new SecretProps
         {
@@ -129,7 +134,7 @@ public sealed class FinCoreStack : Stack
         };
         var commonSecrets = new Dictionary<string, Amazon.CDK.AWS.ECS.Secret>
         {
-            ["FINCORE_CLUSTER_SECRET"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(clusterSecret),
+            ["FINCORE_CLUSTER_CERT_PFX"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(clusterCertificate),
             ["PGPASSWORD"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(database.Secret!, "password"),
         };
 
@@ -143,12 +148,14 @@ public sealed class FinCoreStack : Stack
             {
                 ["FINCORE_SILO_PORT"] = SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["FINCORE_HTTP_PORT"] = SiloHttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["FINCORE_GATEWAY_PORT"] = SiloGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["FINCORE_SILO_LISTEN_ADDRESS"] = "0.0.0.0",
                 ["FINCORE_PSP_URL"] = pspUrl,
                 ["OTEL_SERVICE_NAME"] = "fincore-silo",
             },
             Secrets = commonSecrets,
-            PortMappings = [new PortMapping { ContainerPort = SiloPort, Protocol = Protocol.TCP }, new PortMapping { ContainerPort = SiloHttpPort, Protocol = Protocol.TCP }],
+            PortMappings = [new PortMapping { ContainerPort = SiloPort, Protocol = Protocol.TCP }, new PortMapping { ContainerPort = SiloGatewayPort, Protocol = Protocol.TCP },
+                new PortMapping { ContainerPort = SiloHttpPort, Protocol = Protocol.TCP }],
             HealthCheck = new EcsHealthCheck { Command = ["CMD-SHELL", $"curl -fsS http://localhost:{SiloHttpPort}/health/live || exit 1"], StartPeriod = Duration.Seconds(30) },
             StopTimeout = SiloStopTimeout,
             Logging = LogDriver.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "silo" }),

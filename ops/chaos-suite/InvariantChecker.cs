@@ -166,8 +166,8 @@ internal static class InvariantChecker
         };
     }
 
-    /// <summary>Why a charge may still be open: its retry grain's stored state and its attempt reminder (a charge
-    /// waiting out a backoff has a reminder due; one with neither is the runtime's bug, not the PSP's).</summary>
+    /// <summary>Why a charge may still be open: its retry grain's stored state and its Orleans attempt reminder (a charge
+    /// waiting out a backoff has a reminder; one with neither waits for the charge sweeper).</summary>
     private static async Task<string> DescribeRetryAsync(LocalCluster cluster, string chargeId)
     {
         try
@@ -176,14 +176,14 @@ internal static class InvariantChecker
             await conn.OpenAsync();
             await using var cmd = new NpgsqlCommand("""
                 SELECT (SELECT data::text FROM fc_grain_state WHERE grain_type = 'psp-retry' AND grain_key = @id),
-                       (SELECT round(extract(epoch FROM due_at - now())::numeric, 1)::text || ' s' FROM fc_reminders
-                         WHERE grain_type = 'psp-retry' AND grain_key = @id AND name = 'attempt')
+                       (SELECT 'next tick ' || to_char(start_time, 'HH24:MI:SS.MS') || ', every ' || (period_ms / 1000) || ' s' FROM orleans_reminders
+                         WHERE grain_id = 'psp-retry/' || @id AND reminder_name = 'attempt')
                 """, conn);
             cmd.Parameters.AddWithValue("id", chargeId);
             await using var r = await cmd.ExecuteReaderAsync();
             await r.ReadAsync();
             var stored = r.IsDBNull(0) ? "none" : r.GetString(0);
-            var due = r.IsDBNull(1) ? "none" : "due in " + r.GetString(1);
+            var due = r.IsDBNull(1) ? "none" : r.GetString(1);
             return $"retry state: {stored}; attempt reminder: {due}";
         }
         catch (NpgsqlException e)

@@ -19,7 +19,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     private Process? psp;
     private int siloCount;
 
-    private LocalCluster(string dir, int pgPort, string postgres)
+    private LocalCluster(string dir, int pgPort, string postgres, string certificate)
     {
         this.dir = dir;
         this.pgPort = pgPort;
@@ -31,7 +31,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             ["FINCORE_POSTGRES"] = postgres,
             ["FINCORE_CLUSTER_ID"] = "chaos",
-            ["FINCORE_CLUSTER_SECRET"] = Token(),
+            ["FINCORE_CLUSTER_CERT"] = certificate,
             ["FINCORE_PSP_SECRET"] = Token(),
             ["FINCORE_PSP_URL"] = $"http://127.0.0.1:{PspPort}",
             ["FINCORE_ADMIN_TOKEN"] = AdminToken,
@@ -59,7 +59,10 @@ internal sealed class LocalCluster : IAsyncDisposable
         var pgPort = FreePort.Next();
         log($"postgres on port {pgPort}");
         var postgres = await Processes.RunAsync(Path.Combine(Processes.RepoRoot, "ops", "pg"), "start", Path.Combine(dir, "pg"), pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var cluster = new LocalCluster(dir, pgPort, postgres);
+        // The cluster certificate, made as ops/up makes it: silos and gateway present it and accept only it.
+        var certificate = Path.Combine(dir, "cluster.pfx");
+        await Processes.RunAsync("dotnet", Processes.Built("Silo", "FinCore.Silo.dll"), "--make-cluster-cert", certificate);
+        var cluster = new LocalCluster(dir, pgPort, postgres, certificate);
         cluster.psp = Processes.Start(Processes.Built("PspSandbox", "FinCore.PspSandbox.dll"), new Dictionary<string, string>(cluster.common)
         {
             ["FINCORE_HTTP_PORT"] = cluster.PspPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -83,7 +86,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         var p = Processes.Start(Processes.Built("Silo", "FinCore.Silo.dll"), new Dictionary<string, string>(common)
         {
             ["FINCORE_SILO_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["FINCORE_GATEWAY_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["FINCORE_HTTP_PORT"] = http.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["FINCORE_SILO_NAME"] = $"silo-{n}",
         }, Path.Combine(dir, "logs", $"silo-{n}.log"));
         silos.Add(p);
         if (wait)

@@ -1,0 +1,51 @@
+namespace FinCore.Persistence;
+
+/// <summary>A grain state that carries statements into its next write (<see cref="IOutboxState"/>): derive from it, and
+/// write with <see cref="OutboxStateExtensions.WriteStateAsync{T}"/>. The statements are never stored (a private
+/// field, which no serializer sees).</summary>
+public abstract class OutboxState : IOutboxState
+{
+    private IReadOnlyList<StorageCommand>? _outbox;
+
+    /// <summary>Statements for the next write only; replaced by the next call.</summary>
+    public void Stage(IReadOnlyList<StorageCommand> commands) => _outbox = commands.Count == 0 ? null : commands;
+
+    IReadOnlyList<StorageCommand>? IOutboxState.TakeOutbox()
+    {
+        var taken = _outbox;
+        _outbox = null;
+        return taken;
+    }
+}
+
+public static class OutboxStateExtensions
+{
+    /// <summary>Writes the state with <paramref name="commands"/> in the same transaction: all of it or none (a stale
+    /// ETag writes nothing, and the write fails with Orleans' <c>InconsistentStateException</c>).</summary>
+    public static async Task WriteStateAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState
+    {
+        state.State.Stage(commands);
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            state.State.Stage([]); // a write that failed before the storage took them leaves none for the next
+        }
+    }
+
+    /// <summary>Clears the state with <paramref name="commands"/> in the same transaction.</summary>
+    public static async Task ClearStateAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState
+    {
+        state.State.Stage(commands);
+        try
+        {
+            await state.ClearStateAsync();
+        }
+        finally
+        {
+            state.State.Stage([]);
+        }
+    }
+}

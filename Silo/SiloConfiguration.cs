@@ -1,0 +1,180 @@
+using System.Net;
+using System.Reflection;
+using FinCore.Cluster;
+using FinCore.Grains.Charges;
+using FinCore.Persistence;
+using FinCore.Silo.Storage;
+using Orleans.Runtime.Hosting;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Orleans.Serialization;
+
+namespace FinCore.Silo;
+
+/// <summary>All of a FinCore silo's Orleans configuration, from FinCore's environment names.</summary>
+internal static class SiloConfiguration
+{
+    /// <summary>Command-line flags and the configuration keys they set (flags win over the environment).</summary>
+    public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
+    {
+        ["--postgres"] = "FINCORE_POSTGRES",
+        ["--cluster-id"] = "FINCORE_CLUSTER_ID",
+        ["--cluster-cert"] = "FINCORE_CLUSTER_CERT",
+        ["--silo-address"] = "FINCORE_SILO_ADDRESS",
+        ["--silo-listen-address"] = "FINCORE_SILO_LISTEN_ADDRESS",
+        ["--silo-port"] = "FINCORE_SILO_PORT",
+        ["--gateway-port"] = "FINCORE_GATEWAY_PORT",
+        ["--http-port"] = "FINCORE_HTTP_PORT",
+        ["--silo-name"] = "FINCORE_SILO_NAME",
+        ["--grain-assemblies"] = "FINCORE_GRAIN_ASSEMBLIES",
+        ["--admin-token"] = "FINCORE_ADMIN_TOKEN",
+        ["--psp-url"] = "FINCORE_PSP_URL",
+    };
+
+    /// <summary>Makes this web application an Orleans silo of the cluster the configuration names.</summary>
+    public static WebApplicationBuilder AddFinCoreSilo(this WebApplicationBuilder builder, ClusterSettings cluster)
+    {
+        var config = builder.Configuration;
+        // The address other members dial; the one to listen on may be wider (a container: 0.0.0.0).
+        var address = IPAddress.Parse(config["FINCORE_SILO_ADDRESS"] ?? "127.0.0.1");
+        var listen = IPAddress.Parse(config["FINCORE_SILO_LISTEN_ADDRESS"] ?? address.ToString());
+        var siloPort = Port(config, "FINCORE_SILO_PORT", 11111);
+        var gatewayPort = Port(config, "FINCORE_GATEWAY_PORT", 30000);
+        var httpPort = Port(config, "FINCORE_HTTP_PORT", 0);
+        var siloName = config["FINCORE_SILO_NAME"] ?? $"silo-{siloPort}";
+        // The payment grains, and any more named (the tests' probe grains).
+        var grainAssemblies = LoadGrainAssemblies(config["FINCORE_GRAIN_ASSEMBLIES"]).Prepend(typeof(ChargeGrain).Assembly).ToList();
+        var storage = config.GetSection("Storage").Get<GroupCommitOptions>() ?? new GroupCommitOptions();
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (httpPort > 0)
+            {
+                k.Listen(listen, httpPort);
+            }
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+        builder.Services.AddSingleton(cluster);
+        // Orleans' own meters (activations, messaging, membership, storage, reminders…), FinCore's and .NET's on /metrics.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("Microsoft.Orleans", "FinCore.*", "System.Runtime").AddPrometheusExporter())
+            .ConfigureResource(r => r.AddService("fincore-silo", serviceInstanceId: siloName));
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = ClusterSettings.ServiceId;
+            });
+            silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+            silo.ConfigureEndpoints(address, siloPort, gatewayPort, listenOnAnyHostAddress: listen.Equals(IPAddress.Any));
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = ClusterSettings.Invariant;
+                o.ConnectionString = cluster.Postgres;
+            });
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = ClusterSettings.Invariant;
+                o.ConnectionString = cluster.Postgres;
+            });
+            silo.AddAdoNetGrainStorageAsDefault(o =>
+            {
+                o.Invariant = ClusterSettings.Invariant;
+                o.ConnectionString = cluster.Postgres;
+            });
+            silo.UseSystemTextJsonGrainStorageSerializer();
+            // FinCore's own storage, for grains whose writes are hot or carry statements (GroupCommitGrainStorage).
+            silo.Services.AddGrainStorage(GroupCommitGrainStorage.ProviderName, (sp, name) => new GroupCommitGrainStorage(name,
+                sp.GetRequiredService<Database>().DataSource, storage, sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>()));
+            // States kept in application rows: every RowStateMapping of the grain assemblies is a provider of its name.
+            foreach (var rows in FindRowMappings(grainAssemblies).GroupBy(m => m.ProviderName))
+            {
+                silo.Services.AddGrainStorage(rows.Key, (sp, name) => new GroupCommitGrainStorage(name,
+                    sp.GetRequiredService<Database>().DataSource, storage, sp.GetRequiredService<ILogger<GroupCommitGrainStorage>>(), rows));
+            }
+            silo.Configure<ClusterMembershipOptions>(ConfigureFailureDetection);
+            // Idle activations are looked for every 15 s (default 1 min): a type's age limit must exceed it, and the
+            // charge's is one minute.
+            silo.Configure<GrainCollectionOptions>(o => o.CollectionQuantum = TimeSpan.FromSeconds(15));
+            // PSP retries and webhook back-off schedule reminders seconds apart (Orleans' minimum is 1 min).
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            silo.UseTls(cluster.Certificate, cluster.ConfigureTls);
+            silo.AddDashboard();
+            silo.AddIncomingGrainCallFilter<GrainCallMetrics>();
+            // W3C trace context from the caller through every grain call (spans when tracing is on: AddFinCoreTelemetry).
+            silo.AddActivityPropagation();
+            foreach (var assembly in grainAssemblies)
+            {
+                silo.Services.AddSerializer(s => s.AddAssembly(assembly));
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Failure detection, tuned so a silo that dies (kill -9, a lost machine) is declared dead and its grains
+    /// answer from the others within 3 s (the test's bound; ORLEANS-NOTES measured 1.4–1.8 s) instead of ~11 s at Orleans' defaults.
+    /// <list type="bullet">
+    /// <item><c>ProbeTimeout</c> 1 s (default 5 s): each silo probes its peers every second and declares a peer
+    /// suspect after <c>NumMissedProbesLimit</c> (3, default) missed probes in a row. Orleans adapts the timeout per peer
+    /// (½–4× of it) from the round trips it sees, and a suspicion needs <c>NumVotesForDeathDeclaration</c> votes
+    /// (2, default; one when only two silos are alive) and, with indirect probes (on, default), a second silo's
+    /// failed probe. The trade: a silo that cannot answer a probe for ~3 s in a row (a stop-the-world pause, a
+    /// starved core) is evicted and restarts; <c>ops/chaos --long</c> runs the cluster at full load on two cores
+    /// to show it does not happen there.</item>
+    /// <item><c>IAmAliveTablePublishTimeout</c> 10 s (default 30 s): the heartbeat column operators see in
+    /// <c>/admin/v1/cluster</c> is at most 10 s old; one small update per silo per period.</item>
+    /// <item><c>TableRefreshTimeout</c> 10 s (default 60 s): a silo that missed a change notification reads the
+    /// membership table at least this often.</item>
+    /// </list></summary>
+    private static void ConfigureFailureDetection(ClusterMembershipOptions o)
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+        o.NumMissedProbesLimit = 3;
+        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    /// <summary>Where this silo serves HTTP, when it does (<c>FINCORE_HTTP_PORT</c>).</summary>
+    public static string? HttpUrl(IConfiguration config)
+    {
+        var port = Port(config, "FINCORE_HTTP_PORT", 0);
+        return port > 0 ? $"http://{config["FINCORE_SILO_ADDRESS"] ?? "127.0.0.1"}:{port}" : null;
+    }
+
+    private static IEnumerable<RowStateMapping> FindRowMappings(IEnumerable<Assembly> assemblies) =>
+        assemblies.SelectMany(a => a.GetTypes())
+            .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(RowStateMapping).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => (RowStateMapping)Activator.CreateInstance(t)!);
+
+    private static List<Assembly> LoadGrainAssemblies(string? paths)
+    {
+        var assemblies = new List<Assembly>();
+        foreach (var path in (paths ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"FINCORE_GRAIN_ASSEMBLIES: no assembly at '{path}'.");
+            }
+
+            assemblies.Add(Assembly.LoadFrom(path));
+        }
+
+        return assemblies;
+    }
+
+    private static int Port(IConfiguration config, string name, int fallback)
+    {
+        var value = config[name];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(value, out var port) && port is >= 0 and <= 65535
+            ? port
+            : throw new InvalidOperationException($"{name} must be a TCP port (0-65535), not '{value}'.");
+    }
+}
