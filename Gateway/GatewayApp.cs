@@ -8,6 +8,8 @@ using FinCore.Gateway.Telemetry;
 using FinCore.Cluster;
 using FinCore.Persistence;
 using FinCore.Telemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace FinCore.Gateway;
 
@@ -53,8 +55,13 @@ internal static class GatewayApp
         builder.Services.AddSingleton(cluster);
         builder.UseOrleansClient(client => client.UseFinCoreCluster(cluster));
         builder.Services.AddSingleton(sp => new Database(cluster.Postgres, [], sp.GetRequiredService<ILogger<Database>>()));
-        builder.Services.AddSingleton<PrometheusMetrics>();
+        builder.Services.AddSingleton<RequestStats>();
         builder.Services.AddFinCoreTelemetry(config, "fincore-gateway");
+        // /metrics: FinCore's meters and .NET's, through OpenTelemetry's Prometheus exporter.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("FinCore.*", "System.Runtime")
+                .AddView(GatewayTelemetry.DurationInstrument, new ExplicitBucketHistogramConfiguration { Boundaries = RequestStats.Bounds[..^1] })
+                .AddPrometheusExporter())
+            .ConfigureResource(r => r.AddService("fincore-gateway"));
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddSingleton<ReadModel>();
         builder.Services.AddSingleton<TenantRateLimiter>();
@@ -72,7 +79,6 @@ internal static class GatewayApp
         });
 
         var app = builder.Build();
-        app.Services.GetRequiredService<PrometheusMetrics>(); // listen from the start
         app.UseHttpTelemetry();
         app.UseRequestIds();
         app.UseExceptionHandler();

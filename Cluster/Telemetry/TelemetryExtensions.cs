@@ -7,7 +7,7 @@ using OpenTelemetry.Trace;
 
 namespace FinCore.Telemetry;
 
-/// <summary>Wires the OpenTelemetry SDK by hand (the hosting and instrumentation packages are not obtainable here).</summary>
+/// <summary>FinCore's tracing (and OTLP metrics), the same in every process.</summary>
 public static class TelemetryExtensions
 {
     /// <summary>
@@ -47,7 +47,7 @@ public static class TelemetryExtensions
         {
             var meters = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource)
-                .AddMeter("FinCore.*", PrometheusMetrics.RuntimeMeter)
+                .AddMeter("FinCore.*", "System.Runtime")
                 .AddOtlpExporter()
                 .Build();
             services.AddSingleton(_ => meters);

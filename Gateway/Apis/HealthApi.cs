@@ -1,6 +1,5 @@
 using FinCore.Gateway.Dashboard;
 using FinCore.Persistence;
-using FinCore.Telemetry;
 
 namespace FinCore.Gateway.Apis;
 
@@ -10,7 +9,7 @@ internal static class HealthApi
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
-        app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8")).WithTags("Health");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/health/ready", async (Database db, ClusterSnapshots cluster, CancellationToken ct) =>
         {
             var databaseOk = await db.PingAsync(TimeSpan.FromSeconds(2), ct);

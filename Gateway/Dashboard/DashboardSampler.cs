@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using FinCore.Gateway.Telemetry;
 using FinCore.Grains;
-using FinCore.Telemetry;
 
 namespace FinCore.Gateway.Dashboard;
 
@@ -12,11 +10,10 @@ namespace FinCore.Gateway.Dashboard;
 /// open: the membership table and its changes, the silos' activations and PSP outcome counters (HTTP to each silo)
 /// and the dead-letter count (a grain call). Keeps five minutes.
 /// </summary>
-internal sealed partial class DashboardSampler(PrometheusMetrics metrics, ClusterSnapshots clusters, IGrainFactory grains, IHttpClientFactory httpClients, ILogger<DashboardSampler> log)
+internal sealed partial class DashboardSampler(RequestStats requests, ClusterSnapshots clusters, IGrainFactory grains, IHttpClientFactory httpClients, ILogger<DashboardSampler> log)
     : BackgroundService
 {
     private const int Keep = 300;
-    private static readonly string[] Ignored = ["route=\"/metrics\"", "route=\"/admin/v1/dashboard\"", "route=\"/dashboard\"", "route=\"/health/live\"", "route=\"/health/ready\""];
     private readonly Lock _gate = new();
     private readonly LinkedList<RequestSample> _samples = new();
     private readonly LinkedList<MembershipChange> _changes = new();
@@ -80,27 +77,7 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
 
     private void SampleRequests()
     {
-        long count = 0, errors = 0;
-        var buckets = new long[PrometheusMetrics.Bounds.Length];
-        foreach (var h in metrics.Histograms(GatewayTelemetry.DurationInstrument))
-        {
-            if (Ignored.Any(r => h.Tags.Contains(r, StringComparison.Ordinal)))
-            {
-                continue;
-            }
-
-            count += h.Count;
-            if (h.Tags.Contains("status=\"5", StringComparison.Ordinal))
-            {
-                errors += h.Count;
-            }
-
-            for (var i = 0; i < buckets.Length; i++)
-            {
-                buckets[i] += h.Buckets[i];
-            }
-        }
-
+        var (count, errors, buckets) = requests.Read();
         lock (_gate)
         {
             _samples.AddLast(new RequestSample(DateTime.UtcNow, count, errors, buckets));
@@ -196,7 +173,7 @@ internal sealed partial class DashboardSampler(PrometheusMetrics metrics, Cluste
 
         var rank = q * total;
         double seen = 0;
-        var bounds = PrometheusMetrics.Bounds;
+        var bounds = RequestStats.Bounds;
         for (var i = 0; i < buckets.Length; i++)
         {
             if (seen + buckets[i] >= rank)

@@ -18,54 +18,59 @@ internal static class GatewayTelemetry
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(DurationInstrument, "ms", "HTTP request latency by route, method and status");
 
     /// <summary>Outermost middleware: sees the final status, including problem responses written by the exception handler.</summary>
-    public static IApplicationBuilder UseHttpTelemetry(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    public static IApplicationBuilder UseHttpTelemetry(this IApplicationBuilder app)
     {
-        var started = Stopwatch.GetTimestamp();
-        var method = http.Request.Method;
-        Activity? span = null;
-        if (Source.HasListeners())
+        var stats = app.ApplicationServices.GetRequiredService<Dashboard.RequestStats>();
+        return app.Use(async (http, next) =>
         {
-            // ASP.NET's own hosting activity is not exported; our span continues the caller's trace (or starts one).
-            var parent = http.Request.Headers.TryGetValue("traceparent", out var tp) ? tp.ToString() : null;
-            Activity.Current = null;
-            span = Source.StartActivity("HTTP " + method, ActivityKind.Server, parent);
-        }
-
-        try
-        {
-            await next(http);
-        }
-        finally
-        {
-            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-            if (route.Length > 1 && route[^1] == '/')
+            var started = Stopwatch.GetTimestamp();
+            var method = http.Request.Method;
+            Activity? span = null;
+            if (Source.HasListeners())
             {
-                route = route[..^1]; // a group's root ("/v1/charges" + "/")
+                // ASP.NET's own hosting activity is not exported; our span continues the caller's trace (or starts one).
+                var parent = http.Request.Headers.TryGetValue("traceparent", out var tp) ? tp.ToString() : null;
+                Activity.Current = null;
+                span = Source.StartActivity("HTTP " + method, ActivityKind.Server, parent);
             }
 
-            var status = http.Response.StatusCode;
-            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            var tags = new TagList
+            try
             {
-                { "route", route },
-                { "method", method },
-                { "status", status },
-            };
-            Requests.Add(1, tags);
-            Duration.Record(ms, tags);
-            if (span is not null)
+                await next(http);
+            }
+            finally
             {
-                span.DisplayName = $"{method} {route}";
-                span.SetTag("http.request.method", method);
-                span.SetTag("http.route", route);
-                span.SetTag("http.response.status_code", status);
-                if (status >= 500)
+                var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+                if (route.Length > 1 && route[^1] == '/')
                 {
-                    span.SetStatus(ActivityStatusCode.Error);
+                    route = route[..^1]; // a group's root ("/v1/charges" + "/")
                 }
 
-                span.Dispose();
+                var status = http.Response.StatusCode;
+                var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var tags = new TagList
+                {
+                    { "route", route },
+                    { "method", method },
+                    { "status", status },
+                };
+                Requests.Add(1, tags);
+                Duration.Record(ms, tags);
+                stats.Record(route, status, ms);
+                if (span is not null)
+                {
+                    span.DisplayName = $"{method} {route}";
+                    span.SetTag("http.request.method", method);
+                    span.SetTag("http.route", route);
+                    span.SetTag("http.response.status_code", status);
+                    if (status >= 500)
+                    {
+                        span.SetStatus(ActivityStatusCode.Error);
+                    }
+
+                    span.Dispose();
+                }
             }
-        }
-    });
+        });
+    }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace FinCore.Grains.Psp;
 
@@ -11,12 +13,16 @@ namespace FinCore.Grains.Psp;
 /// or first attempt died with its silo has no reminder, and the <see cref="Charges.ChargeSweeperGrain"/> hands it over again.
 /// Nothing is written before a request goes out: an activation knows whether its own request is in doubt, and a new
 /// activation (after a crash, on another silo) cannot know, so it asks the PSP before sending again. The PSP
-/// idempotency key is the charge id, so even a re-send never captures twice.</summary>
+/// idempotency key is the charge id, so even a re-send never captures twice. The state is read only when there can
+/// be one (woken by a reminder, or handed a charge that was processing before): a new charge's retry grain, the one
+/// nearly every charge activates, costs no read.</summary>
 [GrainType("psp-retry")]
 [Orleans.Placement.PreferLocalPlacement] // on the charge's silo: the two call each other on every attempt
 public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspOptions> options,
-    [PersistentState("psp", "fincore")] IPersistentState<PspRetryState> state) : Grain, IPspRetryGrain, IRemindable
+    [FromKeyedServices("fincore")] IGrainStorage storage) : Grain, IPspRetryGrain, IRemindable
 {
+    /// <summary>The state's name in storage (as the runtime before Orleans stored it).</summary>
+    private const string StateName = "psp";
     /// <summary>The reminder that triggers an attempt after a failure, or after a cancel window.</summary>
     internal const string AttemptReminder = "attempt";
 
@@ -46,13 +52,26 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
 
     private IGrainTimer? _timer;
 
+    private readonly GrainState<PspRetryState> _state = new(new PspRetryState());
+
+    /// <summary>The state as stored (a new one when nothing is).</summary>
+    private PspRetryState S => _state.State ??= new PspRetryState();
+
+    /// <summary><see cref="_state"/> holds what is stored (read, or known to be nothing).</summary>
+    private bool _loaded;
+
     private IChargeGrain Charge => GrainFactory.GetGrain<IChargeGrain>(this.GetPrimaryKeyString());
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the stored state once per activation. Work in progress from an earlier activation may have had a
+    /// request out when it died: in doubt.</summary>
+    private async Task LoadAsync()
     {
-        // Work in progress from an earlier activation: it may have had a request out when it died.
-        _inDoubt = state.State.Payment is not null && !state.State.Done;
-        return Task.CompletedTask;
+        if (!_loaded)
+        {
+            await storage.ReadStateAsync(StateName, this.GetGrainId(), _state);
+            _loaded = true;
+            _inDoubt |= S.Payment is not null && !S.Done;
+        }
     }
 
     public async Task Begin(PspWork work, TimeSpan delay)
@@ -62,8 +81,25 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
             return; // scheduled or under way
         }
 
-        var s = state.State;
         _active = true;
+        if (work.Resumed)
+        {
+            try
+            {
+                await LoadAsync(); // processing before: an earlier activation may have stored its progress
+            }
+            catch
+            {
+                _active = false;
+                throw;
+            }
+        }
+        else
+        {
+            _loaded = true; // a charge handed over from its creation: nothing was ever stored for it
+        }
+
+        var s = S;
         if (s.Done)
         {
             // Dead-lettered before; the charge is processing again (an operator's retry): a fresh retry budget.
@@ -97,18 +133,19 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         StartTimer(TimeSpan.Zero);
     }
 
-    public Task Wake() => state.State is { Done: false, Payment: not null } && _reminded ? RunAttemptAsync() : Task.CompletedTask;
+    public Task Wake() => S is { Done: false, Payment: not null } && _reminded ? RunAttemptAsync() : Task.CompletedTask;
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != AttemptReminder)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         _reminded = true;
         _active = true;
-        return RunAttemptAsync();
+        await LoadAsync();
+        await RunAttemptAsync();
     }
 
     /// <summary>One attempt, from whatever woke the grain (the hand-over's timer, a reminder, a wake-up). Should it fail
@@ -124,7 +161,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         {
             try
             {
-                await ScheduleAsync(_options.Backoff(state.State.Attempts + 1), writeState: false);
+                await ScheduleAsync(_options.Backoff(S.Attempts + 1), writeState: false);
             }
             catch (Exception)
             {
@@ -140,7 +177,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
     {
         _timer?.Dispose();
         _timer = null;
-        var s = state.State;
+        var s = S;
         if (s.Done)
         {
             await FinishAsync();
@@ -228,7 +265,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         _reminded = true;
         if (writeState)
         {
-            await state.WriteStateAsync();
+            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state);
         }
 
         StartTimer(due);
@@ -250,9 +287,9 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         }
 
         _reminded = false;
-        if (state.RecordExists)
+        if (_state.RecordExists)
         {
-            await state.ClearStateAsync();
+            await storage.ClearStateAsync(StateName, this.GetGrainId(), _state);
         }
 
         _active = false;
@@ -263,12 +300,12 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
     /// PSP is failing for everyone), once the circuit closes again (<see cref="PspOutage"/>; the reminder is the backstop).</summary>
     private async Task ScheduleNextOrGiveUpAsync(bool circuitOpen)
     {
-        var s = state.State;
+        var s = S;
         if (s.Attempts >= _options.MaxAttempts || DateTime.UtcNow - s.FirstAttemptAt >= _options.MaxElapsed)
         {
             await Charge.MarkDeadLettered(s.Attempts, s.LastError ?? "retries exhausted");
             s.Done = true; // kept: an operator's retry starts from here
-            await state.WriteStateAsync();
+            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state);
             if (_reminded && await this.GetReminder(AttemptReminder) is { } reminder)
             {
                 await this.UnregisterReminder(reminder);

@@ -112,8 +112,8 @@ public sealed partial class TelemetryTests(PspCluster fincore)
         Assert.Equal(30, Sum(gateway, "fincore_http_server_requests_total", "route=\"/v1/charges\"", "method=\"POST\"", "status=\"202\"") - postsBefore);
         Assert.True(Sum(gateway, "fincore_http_server_requests_total", "route=\"/v1/charges/{id}\"", "status=\"200\"") >= 30,
             string.Join("\n", gateway.Split('\n').Where(l => l.StartsWith("fincore_http_server_requests_total", StringComparison.Ordinal))));
-        Assert.True(Sum(gateway, "fincore_http_server_duration_ms_bucket", "route=\"/v1/charges\"", "le=\"+Inf\"") >= 30);
-        Assert.Contains("# TYPE fincore_http_server_duration_ms histogram", gateway, StringComparison.Ordinal);
+        Assert.True(Sum(gateway, "fincore_http_server_duration_milliseconds_bucket", "route=\"/v1/charges\"", "le=\"+Inf\"") >= 30);
+        Assert.Contains("# TYPE fincore_http_server_duration_milliseconds histogram", gateway, StringComparison.Ordinal);
 
         // Silos: grain calls by type, activations, Orleans' request latency and reminder ticks, PSP outcomes and latency,
         // retries, dead letters, webhooks.
