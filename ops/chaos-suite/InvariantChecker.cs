@@ -175,9 +175,10 @@ internal static class InvariantChecker
             await using var conn = new NpgsqlConnection(cluster.Postgres);
             await conn.OpenAsync();
             await using var cmd = new NpgsqlCommand("""
-                SELECT (SELECT data::text FROM fc_grain_state WHERE grain_type = 'psp-retry' AND grain_key = @id),
-                       (SELECT 'next tick ' || to_char(start_time, 'HH24:MI:SS.MS') || ', every ' || (period_ms / 1000) || ' s' FROM orleans_reminders
-                         WHERE grain_id = 'psp-retry/' || @id AND reminder_name = 'attempt')
+                WITH k AS (SELECT tenant_id || '/' || id AS grain_key FROM charges WHERE id = @id)
+                SELECT (SELECT data::text FROM fc_grain_state, k WHERE grain_type = 'psp-retry' AND fc_grain_state.grain_key = k.grain_key),
+                       (SELECT 'next tick ' || to_char(start_time, 'HH24:MI:SS.MS') || ', every ' || (period_ms / 1000) || ' s' FROM orleans_reminders, k
+                         WHERE grain_id = 'psp-retry/' || k.grain_key AND reminder_name = 'attempt')
                 """, conn);
             cmd.Parameters.AddWithValue("id", chargeId);
             await using var r = await cmd.ExecuteReaderAsync();
