@@ -69,7 +69,7 @@ internal static class AdminApi
 
         var id = Ids.New("ten_", 12);
         var (key, keyId, hash) = ApiKeys.NewKey();
-        var tenant = grains.GetGrain<ITenantGrain>(id);
+        var tenant = grains.Grain<ITenantGrain>(id);
         await GrainCallRetry.IdempotentAsync(() => tenant.Create(name, currency, limits, keyId, hash), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { id, api_key = key, key_id = keyId }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
@@ -92,7 +92,7 @@ internal static class AdminApi
         }
 
         var (key, keyId, hash) = ApiKeys.NewKey();
-        var tenant = grains.GetGrain<ITenantGrain>(id);
+        var tenant = grains.Grain<ITenantGrain>(id);
         await GrainCallRetry.IdempotentAsync(() => tenant.AddApiKey(keyId, hash), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { id = keyId, @object = "api_key", tenant = id, api_key = key }, ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
@@ -104,7 +104,7 @@ internal static class AdminApi
             return ProblemResults.NotFound(http, "API key");
         }
 
-        var tenant = grains.GetGrain<ITenantGrain>(id);
+        var tenant = grains.Grain<ITenantGrain>(id);
         await GrainCallRetry.IdempotentAsync(() => tenant.RevokeApiKey(keyId), cancellationToken: http.RequestAborted);
         keys.Forget(t => t.KeyId == keyId);
         return TypedResults.NoContent();

@@ -63,7 +63,7 @@ internal static class ChargesApi
         var chargeId = key is null ? Ids.New("ch_") : Ids.ChargeIdFor(tenant.TenantId, key);
         var command = new CreateChargeCommand(tenant.TenantId, chargeId, request.Amount, request.Currency, request.PaymentMethod,
             request.Description, request.Customer, request.Metadata, request.Fingerprint(), tenant.Limits);
-        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant.TenantId, chargeId));
+        var grain = grains.Grain<IChargeGrain>(Ids.ChargeKey(tenant.TenantId, chargeId));
         var result = await GrainCallRetry.IdempotentAsync(() => grain.Create(command), cancellationToken: http.RequestAborted);
         if (result.Replayed && key is not null)
         {
@@ -81,7 +81,7 @@ internal static class ChargesApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id));
+        var grain = grains.Grain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id));
         var charge = await GrainCallRetry.IdempotentAsync(grain.Get, cancellationToken: http.RequestAborted);
         return TypedResults.Json(charge, ApiJson.Options);
     }
@@ -93,7 +93,7 @@ internal static class ChargesApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id));
+        var grain = grains.Grain<IChargeGrain>(Ids.ChargeKey(http.Tenant().TenantId, id));
         var charge = await GrainCallRetry.IdempotentAsync(grain.Cancel, cancellationToken: http.RequestAborted);
         return TypedResults.Json(charge, ApiJson.Options);
     }

@@ -45,7 +45,7 @@ internal static class DeadLettersApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, chargeId));
+        var grain = grains.Grain<IChargeGrain>(Ids.ChargeKey(tenant, chargeId));
         var charge = await GrainCallRetry.IdempotentAsync(() => retry ? grain.RetryDeadLetter() : grain.DiscardDeadLetter(), cancellationToken: http.RequestAborted);
         return TypedResults.Json(charge, ApiJson.Options);
     }

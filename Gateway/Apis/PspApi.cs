@@ -52,7 +52,7 @@ internal static class PspApi
             return ProblemResults.NotFound(http, "charge");
         }
 
-        var grain = grains.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, key!));
+        var grain = grains.Grain<IChargeGrain>(Ids.ChargeKey(tenant, key!));
         var charge = await GrainCallRetry.IdempotentAsync(() => grain.ApplyPspResult(new PspOutcome(status, reference, declineCode), 0), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { received = true, charge_status = charge.Status }, ApiJson.Options);
     }

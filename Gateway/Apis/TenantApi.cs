@@ -54,7 +54,7 @@ internal static class TenantApi
 
 
     private static async Task<IResult> GetAsync(HttpContext http, IGrainFactory grains) =>
-        TypedResults.Json(Shape(await GrainCallRetry.IdempotentAsync(grains.GetGrain<ITenantGrain>(http.Tenant().TenantId).Get, cancellationToken: http.RequestAborted)), ApiJson.Options);
+        TypedResults.Json(Shape(await GrainCallRetry.IdempotentAsync(grains.Grain<ITenantGrain>(http.Tenant().TenantId).Get, cancellationToken: http.RequestAborted)), ApiJson.Options);
 
     private static async Task<IResult> SetWebhookAsync(HttpContext http, IGrainFactory grains)
     {
@@ -77,7 +77,7 @@ internal static class TenantApi
         }
 
         var secret = Ids.New("whsec_", 32);
-        var tenant = grains.GetGrain<ITenantGrain>(http.Tenant().TenantId);
+        var tenant = grains.Grain<ITenantGrain>(http.Tenant().TenantId);
         await GrainCallRetry.IdempotentAsync(() => tenant.SetWebhook(uri.ToString(), secret), cancellationToken: http.RequestAborted);
         return TypedResults.Json(new { url = uri.ToString(), secret }, ApiJson.Options);
     }

@@ -115,7 +115,7 @@ internal sealed partial class DashboardSampler(RequestStats requests, ClusterSna
         int? deadLetters;
         try
         {
-            deadLetters = await grains.GetGrain<IDeadLetterGrain>("all").Count();
+            deadLetters = await grains.Grain<IDeadLetterGrain>("all").Count();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

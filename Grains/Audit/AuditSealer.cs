@@ -55,7 +55,7 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
                     }
 
                     // A seal that found fewer than a batch emptied the tenant's queue as it stood.
-                    while (await UnlessStopping(grains.GetGrain<IAuditGrain>(t.Id).Seal(), ct) >= AuditGrain.BatchSize)
+                    while (await UnlessStopping(grains.Grain<IAuditGrain>(t.Id).Seal(), ct) >= AuditGrain.BatchSize)
                     {
                     }
 
@@ -107,7 +107,7 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
     {
         try
         {
-            await grains.GetGrain<IWebhookGrain>(tenant).Kick();
+            await grains.Grain<IWebhookGrain>(tenant).Kick();
         }
         catch (Exception e)
         {

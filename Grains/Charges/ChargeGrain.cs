@@ -17,6 +17,9 @@ namespace FinCore.Grains.Charges;
 /// found by the <see cref="ChargeSweeperGrain"/> and handed over again. Without a cancel window (no start delay) the
 /// charge is created processing: both events, one commit.</summary>
 [GrainType("charge")]
+// On the silo the gateway's create reaches (the client spreads its calls over the silos): the create is answered
+// there, not forwarded to a silo chosen at random, and its retry grain (also local) is on the same silo.
+[Orleans.Placement.PreferLocalPlacement]
 [CollectionAgeLimit(Minutes = 1)] // settled within seconds, then read now and then: a later read reactivates it from its row
 public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<ChargeGrain> logger,
     [PersistentState("charge", ChargeRowMapping.Name)] IPersistentState<ChargeState> state) : Grain, IChargeGrain
@@ -33,7 +36,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
             return new CreateChargeResult(state.State.FirstResponse!, Replayed: true);
         }
 
-        var velocity = await GrainFactory.GetGrain<IVelocityGrain>(command.TenantId).Record(command.ChargeId, command.Customer, command.PaymentMethod);
+        var velocity = await GrainFactory.Grain<IVelocityGrain>(command.TenantId).Record(command.ChargeId, command.Customer, command.PaymentMethod);
         var risk = RiskEngine.Evaluate(command.Amount, command.Limits, velocity);
         var now = DateTime.UtcNow;
         var charge = new Charge
@@ -102,7 +105,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
         var delay = state.State.Status == ChargeStatus.Created ? c.CreatedAt + psp.Value.StartDelay - DateTime.UtcNow : TimeSpan.Zero;
         try
         {
-            await GrainFactory.GetGrain<IPspRetryGrain>(this.GetPrimaryKeyString())
+            await GrainFactory.Grain<IPspRetryGrain>(this.GetPrimaryKeyString())
                 .Begin(new PspWork(Payment(c), resumed, state.State.TraceParent), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
         catch (Exception e) when (e is not (InvalidChargeStateException or ChargeNotFoundException))
@@ -160,7 +163,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
             });
         if (status == ChargeStatus.DeadLettered)
         {
-            await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+            await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
         }
 
         return result;
@@ -176,7 +179,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
 
         // Also when it is dead-lettered already: this is then a repeated call, and the one before may have committed
         // the charge but never reached the dead-letter grain. An alert raised twice beats one never raised.
-        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Add(new DeadLetter(state.State.TenantId!, result.Id, result.Attempts, result.FailureMessage ?? lastError, result.UpdatedAt));
+        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Add(new DeadLetter(state.State.TenantId!, result.Id, result.Attempts, result.FailureMessage ?? lastError, result.UpdatedAt));
         return result;
     }
 
@@ -189,7 +192,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
         }
 
         var result = await MoveAsync(ChargeStatus.Processing, c => c with { FailureCode = null, FailureMessage = null });
-        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
         await HandOverAsync(resumed: true); // earlier attempts may still have reached the PSP
         return result;
     }
@@ -208,7 +211,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
         }
 
         var result = await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "discarded", FailureMessage = "Discarded by an operator after retries were exhausted." });
-        await GrainFactory.GetGrain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
         return result;
     }
 

@@ -64,7 +64,7 @@ public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOp
                 await gate.WaitAsync();
                 try
                 {
-                    await GrainFactory.GetGrain<IChargeGrain>(key).Resume();
+                    await GrainFactory.Grain<IChargeGrain>(key).Resume();
                 }
                 catch (Exception e)
                 {
@@ -112,7 +112,7 @@ public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOp
 
             foreach (var tenant in webhooks.Distinct())
             {
-                await GrainFactory.GetGrain<IWebhookGrain>(tenant).Kick();
+                await GrainFactory.Grain<IWebhookGrain>(tenant).Kick();
             }
 
             if (taken < Batch)
@@ -138,7 +138,7 @@ internal sealed partial class ChargeSweeperStartup(IGrainFactory grains, ILogger
         {
             try
             {
-                await grains.GetGrain<IChargeSweeperGrain>(IChargeSweeperGrain.Key).EnsureStarted();
+                await grains.Grain<IChargeSweeperGrain>(IChargeSweeperGrain.Key).EnsureStarted();
                 return;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)

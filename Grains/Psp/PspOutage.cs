@@ -124,7 +124,7 @@ public sealed partial class PspOutage
     {
         try
         {
-            await grains.GetGrain<IPspRetryGrain>(key).Wake();
+            await grains.Grain<IPspRetryGrain>(key).Wake();
         }
         catch (Exception e)
         {

@@ -60,7 +60,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
     /// <summary><see cref="_state"/> holds what is stored (read, or known to be nothing).</summary>
     private bool _loaded;
 
-    private IChargeGrain Charge => GrainFactory.GetGrain<IChargeGrain>(this.GetPrimaryKeyString());
+    private IChargeGrain Charge => GrainFactory.Grain<IChargeGrain>(this.GetPrimaryKeyString());
 
     /// <summary>Reads the stored state once per activation. Work in progress from an earlier activation may have had a
     /// request out when it died: in doubt.</summary>
