@@ -120,10 +120,11 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
             {
                 await ScheduleAsync(delay, writeState: false);
             }
-            catch
+            catch (Exception)
             {
-                _active = false; // the charge's hand-over fails: the sweeper brings it again
-                throw;
+                // The reminder could not be written: this activation keeps the time (and should its silo die first,
+                // the sweeper hands the charge over again).
+                StartTimer(delay);
             }
 
             return;
@@ -150,7 +151,9 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
 
     /// <summary>One attempt, from whatever woke the grain (the hand-over's timer, a reminder, a wake-up). Should it fail
     /// (say, the charge's silo, or the one that keeps this grain's reminders, just died), the next attempt is scheduled
-    /// durably after a backoff; should even that fail, the grain lets go, and the sweeper hands the charge over again.</summary>
+    /// durably after a backoff. Should even that fail (the database is down or overloaded), this activation tries again
+    /// after the backoff all the same: an overloaded database answers again in seconds, and the sweeper's hand-over
+    /// comes tens of seconds later. If this silo dies meanwhile, the sweeper hands the charge over.</summary>
     private async Task RunAttemptAsync()
     {
         try
@@ -159,14 +162,14 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         }
         catch (Exception)
         {
+            var backoff = _options.Backoff(S.Attempts + 1);
             try
             {
-                await ScheduleAsync(_options.Backoff(S.Attempts + 1), writeState: false);
+                await ScheduleAsync(backoff, writeState: false);
             }
             catch (Exception)
             {
-                _active = false;
-                DeactivateOnIdle();
+                StartTimer(backoff);
             }
 
             throw; // logged by Orleans
