@@ -16,14 +16,9 @@ namespace FinCore.Gateway;
 /// <summary>The gateway: stateless, an Orleans client of the cluster (never a silo); each API call becomes grain calls.</summary>
 internal static class GatewayApp
 {
-    /// <summary>Command-line flags and the configuration keys they set (flags win over the environment).</summary>
+    /// <summary>The gateway's own command-line flags, besides the cluster's (<see cref="FinCoreHosting"/>).</summary>
     private static readonly IReadOnlyDictionary<string, string> Switches = new Dictionary<string, string>
     {
-        ["--postgres"] = "FINCORE_POSTGRES",
-        ["--cluster-id"] = "FINCORE_CLUSTER_ID",
-        ["--cluster-cert"] = "FINCORE_CLUSTER_CERT",
-        ["--http-port"] = "FINCORE_HTTP_PORT",
-        ["--admin-token"] = "FINCORE_ADMIN_TOKEN",
         ["--psp-secret"] = "FINCORE_PSP_SECRET",
     };
 

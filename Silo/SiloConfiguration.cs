@@ -17,20 +17,15 @@ namespace FinCore.Silo;
 /// <summary>All of a FinCore silo's Orleans configuration, from FinCore's environment names.</summary>
 internal static class SiloConfiguration
 {
-    /// <summary>Command-line flags and the configuration keys they set (flags win over the environment).</summary>
+    /// <summary>The silo's own command-line flags, besides the cluster's (<c>FinCoreHosting</c>).</summary>
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>
     {
-        ["--postgres"] = "FINCORE_POSTGRES",
-        ["--cluster-id"] = "FINCORE_CLUSTER_ID",
-        ["--cluster-cert"] = "FINCORE_CLUSTER_CERT",
         ["--silo-address"] = "FINCORE_SILO_ADDRESS",
         ["--silo-listen-address"] = "FINCORE_SILO_LISTEN_ADDRESS",
         ["--silo-port"] = "FINCORE_SILO_PORT",
         ["--gateway-port"] = "FINCORE_GATEWAY_PORT",
-        ["--http-port"] = "FINCORE_HTTP_PORT",
         ["--silo-name"] = "FINCORE_SILO_NAME",
         ["--grain-assemblies"] = "FINCORE_GRAIN_ASSEMBLIES",
-        ["--admin-token"] = "FINCORE_ADMIN_TOKEN",
         ["--psp-url"] = "FINCORE_PSP_URL",
     };
 

@@ -7,8 +7,18 @@ namespace FinCore.Cluster;
 /// <summary>Configuration and logging, the same in every FinCore process.</summary>
 public static class FinCoreHosting
 {
-    /// <summary>Adds environment variables and the command-line flags of <paramref name="switches"/> (flags win), over
-    /// quiet logging defaults.</summary>
+    /// <summary>The command-line flags every cluster process takes, and the configuration keys they set.</summary>
+    private static readonly IReadOnlyDictionary<string, string> ClusterSwitches = new Dictionary<string, string>
+    {
+        ["--postgres"] = "FINCORE_POSTGRES",
+        ["--cluster-id"] = "FINCORE_CLUSTER_ID",
+        ["--cluster-cert"] = "FINCORE_CLUSTER_CERT",
+        ["--http-port"] = "FINCORE_HTTP_PORT",
+        ["--admin-token"] = "FINCORE_ADMIN_TOKEN",
+    };
+
+    /// <summary>Adds environment variables and the command-line flags (flags win: the cluster's own, then the process's
+    /// <paramref name="switches"/>), over quiet logging defaults.</summary>
     public static void AddFinCoreConfiguration(this IConfigurationBuilder configuration, string[] args, IReadOnlyDictionary<string, string> switches)
     {
         // Quiet defaults, lowest precedence: per-request framework logs cost more CPU than the requests themselves.
@@ -26,7 +36,7 @@ public static class FinCoreHosting
             },
         });
         configuration.AddEnvironmentVariables();
-        configuration.AddCommandLine(args, switches.ToDictionary(k => k.Key, k => k.Value));
+        configuration.AddCommandLine(args, ClusterSwitches.Concat(switches).ToDictionary(k => k.Key, k => k.Value));
     }
 
     /// <summary>One-line console logs with UTC timestamps (<c>FINCORE_LOG_FORMAT=json</c>: one JSON object per line, for

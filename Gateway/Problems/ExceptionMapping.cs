@@ -27,6 +27,9 @@ internal sealed partial class ExceptionMapping(ILogger<ExceptionMapping> logger)
         return true;
     }
 
+    private static readonly (int, string, string) StorageUnavailable = (503, "unavailable", "Storage is unreachable; nothing was accepted. Retry later.");
+    private static readonly (int, string, string) StorageOrClusterUnavailable = (503, "unavailable", "Storage or cluster is unreachable; nothing was accepted. Retry later.");
+
     internal static (int Status, string Code, string Detail) Map(Exception e) => e switch
     {
         ChargeNotFoundException => (404, "not_found", "No such charge."),
@@ -36,14 +39,12 @@ internal sealed partial class ExceptionMapping(ILogger<ExceptionMapping> logger)
         IdempotencyKeyMismatchException => (422, "idempotency_key_mismatch", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "The request body is larger than 64 KiB."),
         BadHttpRequestException b => (b.StatusCode, "invalid_request", b.Message),
-        SocketException or NpgsqlException or Orleans.Storage.InconsistentStateException => (503, "unavailable", "Storage or cluster is unreachable; nothing was accepted. Retry later."),
+        SocketException or NpgsqlException or Orleans.Storage.InconsistentStateException => StorageOrClusterUnavailable,
         // A grain's storage could not reach the database (Orleans wraps a failed state read in its own exception).
-        OrleansException { InnerException: NpgsqlException or TimeoutException or SocketException } =>
-            (503, "unavailable", "Storage is unreachable; nothing was accepted. Retry later."),
-        _ when GrainCallRetry.IsTransient(e) => (503, "unavailable", "Storage or cluster is unreachable; nothing was accepted. Retry later."),
+        OrleansException { InnerException: NpgsqlException or TimeoutException or SocketException } => StorageUnavailable,
+        _ when GrainCallRetry.IsTransient(e) => StorageOrClusterUnavailable,
         // A grain's exception of a type this process cannot recreate (say, a database error inside a silo).
-        Orleans.Serialization.UnavailableExceptionFallbackException f when f.ExceptionType?.StartsWith("Npgsql.", StringComparison.Ordinal) == true =>
-            (503, "unavailable", "Storage is unreachable; nothing was accepted. Retry later."),
+        Orleans.Serialization.UnavailableExceptionFallbackException f when f.ExceptionType?.StartsWith("Npgsql.", StringComparison.Ordinal) == true => StorageUnavailable,
         _ => (500, "internal_error", "An unexpected error occurred."),
     };
 

@@ -284,9 +284,9 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
     /// settled at the first attempt, with neither).</summary>
     private async Task FinishAsync()
     {
-        if (_reminded && await this.GetReminder(AttemptReminder) is { } reminder)
+        if (_reminded)
         {
-            await this.UnregisterReminder(reminder);
+            await this.ForgetReminderAsync(AttemptReminder);
         }
 
         _reminded = false;
@@ -309,9 +309,9 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
             await Charge.MarkDeadLettered(s.Attempts, s.LastError ?? "retries exhausted");
             s.Done = true; // kept: an operator's retry starts from here
             await storage.WriteStateAsync(StateName, this.GetGrainId(), _state);
-            if (_reminded && await this.GetReminder(AttemptReminder) is { } reminder)
+            if (_reminded)
             {
-                await this.UnregisterReminder(reminder);
+                await this.ForgetReminderAsync(AttemptReminder);
             }
 
             _reminded = false;

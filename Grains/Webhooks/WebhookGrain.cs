@@ -109,9 +109,9 @@ public sealed class WebhookGrain(Database database, IHttpClientFactory httpClien
                 if (next is not { } delay)
                 {
                     _nextRound = null;
-                    if (_reminded && await this.GetReminder(Deliver) is { } reminder)
+                    if (_reminded)
                     {
-                        await this.UnregisterReminder(reminder);
+                        await this.ForgetReminderAsync(Deliver);
                     }
 
                     _reminded = false;
