@@ -249,7 +249,8 @@ public sealed class OrleansClusterTests(PostgresServer server)
             await foreign.Services.GetRequiredService<Orleans.IClusterClient>().GetGrain<IProbeGrain>("tls").Increment();
         });
         Assert.NotNull(refused);
-        Assert.Contains("The remote certificate was rejected", cluster.Silos[0].Log, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => cluster.Silos[0].Log.Contains("The remote certificate was rejected", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "the silo to log the rejected handshake");
         Assert.Equal(1, await cluster.Client.GetGrain<IProbeGrain>("tls").Get());
     }
 
