@@ -13,15 +13,20 @@ public static class GrainReferences
     private static readonly ConcurrentDictionary<Type, (GrainType Grain, GrainInterfaceType Interface)> Resolved = new();
 
     /// <summary>The grain of interface <typeparamref name="T"/> with this key, as <c>GetGrain&lt;T&gt;(key)</c> gives it.</summary>
-    public static T Grain<T>(this IGrainFactory grains, string key) where T : IGrainWithStringKey
-    {
-        if (Resolved.TryGetValue(typeof(T), out var types))
-        {
-            return (T)grains.GetGrain(GrainId.Create(types.Grain, key), types.Interface);
-        }
+    public static T Grain<T>(this IGrainFactory grains, string key) where T : IGrainWithStringKey =>
+        Resolved.TryGetValue(typeof(T), out var types)
+            ? (T)grains.GetGrain(GrainId.Create(types.Grain, key), types.Interface)
+            : Remember(grains.GetGrain<T>(key));
 
-        var grain = grains.GetGrain<T>(key);
-        var reference = (GrainReference)(object)grain;
+    /// <summary>The grain of interface <typeparamref name="T"/> with this key, as <c>GetGrain&lt;T&gt;(key)</c> gives it.</summary>
+    public static T Grain<T>(this IGrainFactory grains, long key) where T : IGrainWithIntegerKey =>
+        Resolved.TryGetValue(typeof(T), out var types)
+            ? (T)grains.GetGrain(GrainId.Create(types.Grain, GrainIdKeyExtensions.CreateIntegerKey(key)), types.Interface)
+            : Remember(grains.GetGrain<T>(key));
+
+    private static T Remember<T>(T grain)
+    {
+        var reference = (GrainReference)(object)grain!;
         // A client that has not read the cluster's manifest yet gets a placeholder type ("sys.grain.stub…"), resolved
         // later on the call's way: such a type is not one to remember.
         if (!reference.GrainId.Type.ToString()!.StartsWith(GrainTypePrefix.SystemPrefix, StringComparison.Ordinal))

@@ -12,6 +12,12 @@ public sealed record PspPayment(string TenantId, string ChargeId, long Amount, s
 [GenerateSerializer, Immutable, Alias("fincore.psp-work")]
 public sealed record PspWork(PspPayment Payment, bool Resumed, string? TraceParent);
 
+/// <summary>How a charge's first attempt, made by its silo's <see cref="IPspSenderGrain"/>, ended without settling it:
+/// when it was sent; whether the PSP may have received it (no answer: ask before sending again); whether the PSP
+/// answered "pending"; what went wrong; whether the silo's open circuit refused it (nothing was sent).</summary>
+[GenerateSerializer, Immutable, Alias("fincore.psp-first-attempt")]
+public sealed record PspFirstAttempt(DateTime At, bool InDoubt, bool Pending, string? Error, bool CircuitOpen);
+
 /// <summary>A PSP's final answer for a payment: <c>captured</c> or <c>declined</c>.</summary>
 [GenerateSerializer, Immutable, Alias("fincore.psp-outcome")]
 public sealed record PspOutcome(string Status, string? Reference, string? DeclineCode);
@@ -31,10 +37,30 @@ public interface IPspRetryGrain : IGrainWithStringKey
     [Alias("begin"), AlwaysInterleave]
     Task Begin(PspWork work, TimeSpan delay);
 
+    /// <summary>Takes over a charge whose first attempt (by its silo's <see cref="IPspSenderGrain"/>) did not settle it:
+    /// schedules the next attempt as after a failed attempt of its own (durably: reminder, then state). Nothing when work
+    /// is already under way (the sweeper handed the charge over meanwhile).</summary>
+    [Alias("continue"), AlwaysInterleave]
+    Task Continue(PspWork work, PspFirstAttempt first);
+
     /// <summary>Makes the next attempt now, if one is scheduled (a charge waiting out a PSP outage, released when the
     /// PSP answers again). Nothing otherwise.</summary>
     [Alias("wake")]
     Task Wake();
+}
+
+/// <summary>Sends a new charge's first attempt to the PSP, on the charge's silo (a stateless worker: no activation,
+/// directory entry or state per charge), and gives the answer to the charge. A charge settled at its first attempt,
+/// nearly every charge, never activates its <see cref="IPspRetryGrain"/>: the sender hands that grain only the charges
+/// whose first attempt did not settle them. Nothing here is durable: a charge whose silo dies during its first attempt
+/// is found by the charge sweeper, as one whose hand-over was lost.</summary>
+[Alias("fincore.psp-sender-grain")]
+public interface IPspSenderGrain : IGrainWithIntegerKey
+{
+    /// <summary>Makes the first attempt for <paramref name="work"/> (a charge just created processing). One-way: the
+    /// charge's turn ends at once, and the answer comes back to it as <see cref="IChargeGrain.ApplyPspResult"/>.</summary>
+    [Alias("send"), OneWay]
+    Task Send(PspWork work);
 }
 
 /// <summary>One dead-lettered charge as operators see it.</summary>

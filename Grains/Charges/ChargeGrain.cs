@@ -11,10 +11,11 @@ namespace FinCore.Grains.Charges;
 
 /// <summary>One charge's status machine. Every change is written with its events and its read-model row (which holds
 /// the state) in one transaction (the outbox), so the audit trail, webhooks and listings never disagree with the
-/// charge. Once the creating transaction has committed, the charge hands itself to its retry grain, which sends the
-/// first attempt at once (or, with a cancel window, when it is due): an Orleans reminder cannot be part of that
-/// transaction, and none is needed on the way most charges take. A charge whose hand-over was lost with its silo is
-/// found by the <see cref="ChargeSweeperGrain"/> and handed over again. Without a cancel window (no start delay) the
+/// charge. Once the creating transaction has committed, the charge's first attempt goes out at once from its silo's
+/// <see cref="PspSenderGrain"/>, which hands the charge to its retry grain only when that attempt does not settle it
+/// (with a cancel window, the retry grain takes the charge at once and attempts when the window ends): an Orleans
+/// reminder cannot be part of that transaction, and none is needed on the way most charges take. A charge whose
+/// attempt or hand-over was lost with its silo is found by the <see cref="ChargeSweeperGrain"/> and handed over again. Without a cancel window (no start delay) the
 /// charge is created processing: both events, one commit.</summary>
 [GrainType("charge")]
 // On the silo the gateway's create reaches (the client spreads its calls over the silos): the create is answered
@@ -73,9 +74,12 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
         else
         {
             // No such window: the charge is processing from the start, and both events are written with it (one
-            // commit instead of a second one moments later, when the attempt takes it).
+            // commit instead of a second one moments later, when the attempt takes it). The first attempt goes out at
+            // once from this silo's sender; only a charge it does not settle reaches the retry grain.
             var processing = charge with { Status = ChargeStatus.Processing.ToApi() };
             await SaveAsync(processing, ChargeStatus.Processing, [("charge.created", charge), ("charge.processing", processing)]);
+            SendFirstAttempt(processing);
+            return new CreateChargeResult(charge, Replayed: false);
         }
 
         await HandOverAsync(resumed: false);
@@ -109,6 +113,20 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
                 .Begin(new PspWork(Payment(c), resumed, state.State.TraceParent), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
         catch (Exception e) when (e is not (InvalidChargeStateException or ChargeNotFoundException))
+        {
+            HandOverFailed(logger, c.Id, e.Message);
+        }
+    }
+
+    /// <summary>The charge is committed: its first attempt goes to this silo's sender (one-way). Should that fail, or
+    /// this silo die before the answer is recorded, the sweeper hands the charge to its retry grain.</summary>
+    private void SendFirstAttempt(Charge c)
+    {
+        try
+        {
+            _ = GrainFactory.Grain<IPspSenderGrain>(PspSenderGrain.Key).Send(new PspWork(Payment(c), Resumed: false, state.State.TraceParent));
+        }
+        catch (Exception e)
         {
             HandOverFailed(logger, c.Id, e.Message);
         }

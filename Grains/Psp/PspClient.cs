@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -89,7 +90,7 @@ public sealed class PspClient
         _pipeline = pipeline.Pipeline;
     }
 
-    public Task<PspCallResult> ChargeAsync(PspPayment payment, CancellationToken ct) => SendAsync(() =>
+    public Task<PspCallResult> ChargeAsync(PspPayment payment, CancellationToken ct) => TracedAsync("charge", () =>
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "v1/payments")
         {
@@ -100,7 +101,24 @@ public sealed class PspClient
     }, ct);
 
     public Task<PspCallResult> QueryAsync(string chargeId, CancellationToken ct) =>
-        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "v1/payments/" + Uri.EscapeDataString(chargeId)), ct);
+        TracedAsync("query", () => new HttpRequestMessage(HttpMethod.Get, "v1/payments/" + Uri.EscapeDataString(chargeId)), ct);
+
+    /// <summary>One call, as a client span and in the PSP outcome and latency metrics.</summary>
+    private async Task<PspCallResult> TracedAsync(string what, Func<HttpRequestMessage> build, CancellationToken ct)
+    {
+        using var span = PaymentsTelemetry.Source.StartActivity("psp " + what, ActivityKind.Client);
+        var started = Stopwatch.GetTimestamp();
+        var result = await SendAsync(build, ct);
+        var outcome = result.Kind.ToString().ToLowerInvariant();
+        span?.SetTag("fincore.psp_outcome", outcome);
+        if (result.Kind is PspResultKind.Retryable or PspResultKind.Unknown)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, result.Error);
+        }
+
+        PaymentsMetrics.PspCall(what + "." + outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return result;
+    }
 
     private async Task<PspCallResult> SendAsync(Func<HttpRequestMessage> build, CancellationToken ct)
     {

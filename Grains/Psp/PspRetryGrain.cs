@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
@@ -134,6 +133,41 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         StartTimer(TimeSpan.Zero);
     }
 
+    public async Task Continue(PspWork work, PspFirstAttempt first)
+    {
+        if (_active)
+        {
+            return; // handed over meanwhile (the sweeper): that work goes on
+        }
+
+        _active = true;
+        _loaded = true; // a charge handed over from its first attempt: nothing was ever stored for it
+        var s = S;
+        s.Payment = work.Payment;
+        s.TraceParent = work.TraceParent;
+        s.Attempts = 1;
+        s.FirstAttemptAt = first.At;
+        s.LastError = first.Error;
+        _inDoubt = first.InDoubt;
+        _processing = true;
+        try
+        {
+            if (first.Pending)
+            {
+                s.Pending = true;
+                await ScheduleAsync(_options.PendingCheck, writeState: true);
+            }
+            else
+            {
+                await ScheduleNextOrGiveUpAsync(first.CircuitOpen);
+            }
+        }
+        catch (Exception)
+        {
+            StartTimer(_options.Backoff(s.Attempts + 1)); // this activation keeps the time (as after a failed attempt)
+        }
+    }
+
     public Task Wake() => S is { Done: false, Payment: not null } && _reminded ? RunAttemptAsync() : Task.CompletedTask;
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -214,15 +248,14 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
             return;
         }
 
-        using var attempt = PaymentsTelemetry.Source.StartActivity("psp attempt", ActivityKind.Internal, s.TraceParent);
-        attempt?.SetTag("fincore.charge_id", s.Payment.ChargeId).SetTag("fincore.attempt", s.Attempts + 1);
+        using var attempt = PaymentsTelemetry.StartAttempt(s.Payment.ChargeId, s.Attempts + 1, s.TraceParent);
 
         if (s.FirstAttemptAt == default)
         {
             s.FirstAttemptAt = DateTime.UtcNow;
         }
 
-        var result = _inDoubt || s.Pending ? await CallAsync("query", () => psp.QueryAsync(s.Payment.ChargeId, CancellationToken.None)) : null;
+        var result = _inDoubt || s.Pending ? await psp.QueryAsync(s.Payment.ChargeId, CancellationToken.None) : null;
         var sent = false;
         if (result is null || result.Kind == PspResultKind.NotFound)
         {
@@ -231,7 +264,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
             s.Attempts++;
             s.Pending = false;
             _inDoubt = true;
-            result = await CallAsync("charge", () => psp.ChargeAsync(s.Payment, CancellationToken.None));
+            result = await psp.ChargeAsync(s.Payment, CancellationToken.None);
         }
 
         switch (result.Kind)
@@ -336,21 +369,5 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         var left = _options.MaxElapsed - (DateTime.UtcNow - firstAttemptAt);
         var backstop = _options.OutageBackstop * (0.5 + (Random.Shared.NextDouble() / 2));
         return left < backstop ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : backstop;
-    }
-
-    private static async Task<PspCallResult> CallAsync(string what, Func<Task<PspCallResult>> call)
-    {
-        using var span = PaymentsTelemetry.Source.StartActivity("psp " + what, ActivityKind.Client);
-        var started = Stopwatch.GetTimestamp();
-        var result = await call();
-        var outcome = result.Kind.ToString().ToLowerInvariant();
-        span?.SetTag("fincore.psp_outcome", outcome);
-        if (result.Kind is PspResultKind.Retryable or PspResultKind.Unknown)
-        {
-            span?.SetStatus(ActivityStatusCode.Error, result.Error);
-        }
-
-        PaymentsMetrics.PspCall(what + "." + outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return result;
     }
 }
