@@ -11,4 +11,9 @@ public interface IVelocityGrain : IGrainWithStringKey
 {
     [Alias("record")]
     Task<VelocityCounts> Record(string chargeId, string? customer, string paymentMethod);
+
+    /// <summary>Takes a charge's count back out of the windows (a create that turned out to be the replay of one stored
+    /// before: that one was counted when it was made). Nothing when the charge is not counted.</summary>
+    [Alias("forget")]
+    Task Forget(string chargeId);
 }

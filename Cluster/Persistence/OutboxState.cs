@@ -1,7 +1,7 @@
 namespace FinCore.Persistence;
 
 /// <summary>A grain state that carries statements into its next write (<see cref="IOutboxState"/>): derive from it, and
-/// write with <see cref="OutboxStateExtensions.WriteStateAsync{T}"/>. The statements are never stored (a private
+/// write with <see cref="OutboxStateExtensions.WriteStateAsync{T}(IPersistentState{T}, IReadOnlyList{StorageCommand})"/>. The statements are never stored (a private
 /// field, which no serializer sees).</summary>
 public abstract class OutboxState : IOutboxState
 {
@@ -32,6 +32,23 @@ public static class OutboxStateExtensions
         finally
         {
             state.State.Stage([]); // a write that failed before the storage took them leaves none for the next
+        }
+    }
+
+    /// <summary>Writes a state the grain keeps itself through <paramref name="storage"/>, with <paramref name="commands"/>
+    /// in the same transaction, as <see cref="WriteStateAsync{T}(IPersistentState{T}, IReadOnlyList{StorageCommand})"/> does.</summary>
+    public static async Task WriteStateAsync<T>(this Orleans.Storage.IGrainStorage storage, string stateName, GrainId grainId, IGrainState<T> state,
+        IReadOnlyList<StorageCommand> commands) where T : OutboxState
+    {
+        var outbox = state.State ?? throw new ArgumentException("The state to write is null.", nameof(state));
+        outbox.Stage(commands);
+        try
+        {
+            await storage.WriteStateAsync(stateName, grainId, state);
+        }
+        finally
+        {
+            outbox.Stage([]);
         }
     }
 

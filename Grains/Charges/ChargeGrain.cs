@@ -5,7 +5,9 @@ using FinCore.Grains.Risk;
 using FinCore.Grains.Storage;
 using FinCore.Persistence;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace FinCore.Grains.Charges;
 
@@ -23,20 +25,68 @@ namespace FinCore.Grains.Charges;
 [Orleans.Placement.PreferLocalPlacement]
 [CollectionAgeLimit(Minutes = 1)] // settled within seconds, then read now and then: a later read reactivates it from its row
 public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<ChargeGrain> logger,
-    [PersistentState("charge", ChargeRowMapping.Name)] IPersistentState<ChargeState> state) : Grain, IChargeGrain
+    [FromKeyedServices(ChargeRowMapping.Name)] IGrainStorage storage) : Grain, IChargeGrain
 {
-    public async Task<CreateChargeResult> Create(CreateChargeCommand command)
+    /// <summary>The state's name in storage.</summary>
+    private const string StateName = "charge";
+
+    private readonly GrainState<ChargeState> _state = new(new ChargeState());
+
+    /// <summary>The state is what storage holds: read, or written by this activation. A create is not read first.</summary>
+    private bool _loaded;
+
+    private ChargeState State => _state.State ??= new ChargeState();
+
+    /// <summary>Reads the state, once per activation (every call but a create's first, which does not need to).</summary>
+    private async ValueTask LoadAsync()
     {
-        if (state.State.Charge is not null)
+        if (!_loaded)
         {
-            if (state.State.Fingerprint != command.Fingerprint)
+            await storage.ReadStateAsync(StateName, this.GetGrainId(), _state);
+            if (!_state.RecordExists)
             {
-                throw new IdempotencyKeyMismatchException("This Idempotency-Key was used with a different request body.");
+                _state.State = new ChargeState();
             }
 
-            return new CreateChargeResult(state.State.FirstResponse!, Replayed: true);
+            _loaded = true;
+        }
+    }
+
+    /// <summary>A create reaches a new charge nearly always, so its activation does not read first (one query per charge
+    /// less): the charge is written as new, and should its row exist after all (the create is a retry of one whose
+    /// activation is gone), that write conflicts, writes nothing, and the stored charge answers.</summary>
+    public async Task<CreateChargeResult> Create(CreateChargeCommand command)
+    {
+        if (_loaded)
+        {
+            return State.Charge is null ? await CreateNewAsync(command) : Replay(command);
         }
 
+        try
+        {
+            return await CreateNewAsync(command);
+        }
+        catch (InconsistentStateException) when (!_loaded)
+        {
+            await LoadAsync();
+            if (State.Charge is null)
+            {
+                throw; // not a stored charge: some other conflict
+            }
+
+            // Counted again in the tenant's velocity windows on the way: that count goes (the stored charge has its own).
+            await GrainFactory.Grain<IVelocityGrain>(command.TenantId).Forget(command.ChargeId);
+            return Replay(command);
+        }
+    }
+
+    private CreateChargeResult Replay(CreateChargeCommand command) =>
+        State.Fingerprint == command.Fingerprint
+            ? new CreateChargeResult(State.FirstResponse!, Replayed: true)
+            : throw new IdempotencyKeyMismatchException("This Idempotency-Key was used with a different request body.");
+
+    private async Task<CreateChargeResult> CreateNewAsync(CreateChargeCommand command)
+    {
         var velocity = await GrainFactory.Grain<IVelocityGrain>(command.TenantId).Record(command.ChargeId, command.Customer, command.PaymentMethod);
         var risk = RiskEngine.Evaluate(command.Amount, command.Limits, velocity);
         var now = DateTime.UtcNow;
@@ -54,10 +104,11 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
             CreatedAt = now,
             UpdatedAt = now,
         };
-        state.State.TenantId = command.TenantId;
-        state.State.Fingerprint = command.Fingerprint;
-        state.State.FirstResponse = charge;
-        state.State.TraceParent = Activity.Current?.Id; // the caller's trace (Orleans carries it into grain calls)
+        var s = _loaded ? State : (_state.State = new ChargeState()); // not read: whatever a failed create left goes
+        s.TenantId = command.TenantId;
+        s.Fingerprint = command.Fingerprint;
+        s.FirstResponse = charge;
+        s.TraceParent = Activity.Current?.Id; // the caller's trace (Orleans carries it into grain calls)
         if (risk.Decision == RiskEngine.Block)
         {
             await SaveAsync(charge, ChargeStatus.Created, [("charge.created", charge)]);
@@ -65,7 +116,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
             return new CreateChargeResult(charge, Replayed: false);
         }
 
-        state.State.AttemptScheduled = true;
+        State.AttemptScheduled = true;
         if (psp.Value.StartDelay > TimeSpan.Zero)
         {
             // A window in which the charge can still be canceled: it stays created until the attempt is due.
@@ -88,16 +139,17 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
 
     public async Task Resume()
     {
-        if (state.State.Charge is null)
+        await LoadAsync();
+        if (State.Charge is null)
         {
             DeactivateOnIdle();
             return;
         }
 
-        if (state.State.Status is ChargeStatus.Created or ChargeStatus.Processing)
+        if (State.Status is ChargeStatus.Created or ChargeStatus.Processing)
         {
             // Processing: an attempt may have gone out before (from an activation or a retry grain that died since).
-            await HandOverAsync(resumed: state.State.Status == ChargeStatus.Processing);
+            await HandOverAsync(resumed: State.Status == ChargeStatus.Processing);
         }
     }
 
@@ -105,12 +157,12 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
     /// is committed already: a hand-over that fails is not the request's failure (the sweeper hands it over later).</summary>
     private async Task HandOverAsync(bool resumed)
     {
-        var c = state.State.Charge!;
-        var delay = state.State.Status == ChargeStatus.Created ? c.CreatedAt + psp.Value.StartDelay - DateTime.UtcNow : TimeSpan.Zero;
+        var c = State.Charge!;
+        var delay = State.Status == ChargeStatus.Created ? c.CreatedAt + psp.Value.StartDelay - DateTime.UtcNow : TimeSpan.Zero;
         try
         {
             await GrainFactory.Grain<IPspRetryGrain>(this.GetPrimaryKeyString())
-                .Begin(new PspWork(Payment(c), resumed, state.State.TraceParent), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+                .Begin(new PspWork(Payment(c), resumed, State.TraceParent), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
         catch (Exception e) when (e is not (InvalidChargeStateException or ChargeNotFoundException))
         {
@@ -124,7 +176,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
     {
         try
         {
-            _ = GrainFactory.Grain<IPspSenderGrain>(PspSenderGrain.Key).Send(new PspWork(Payment(c), Resumed: false, state.State.TraceParent));
+            _ = GrainFactory.Grain<IPspSenderGrain>(PspSenderGrain.Key).Send(new PspWork(Payment(c), Resumed: false, State.TraceParent));
         }
         catch (Exception e)
         {
@@ -132,13 +184,13 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
         }
     }
 
-    private PspPayment Payment(Charge c) => new(state.State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod);
+    private PspPayment Payment(Charge c) => new(State.TenantId!, c.Id, c.Amount, c.Currency, c.PaymentMethod);
 
     public async Task<PspWork> MarkProcessing()
     {
         var c = await Get();
         bool resumed;
-        switch (state.State.Status)
+        switch (State.Status)
         {
             case ChargeStatus.Processing:
                 // An attempt may have been handed out before (by an activation that died since).
@@ -152,13 +204,13 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
                 throw new InvalidChargeStateException($"The charge is {c.Status}; it is not processed any further.");
         }
 
-        return new PspWork(Payment(c), resumed, state.State.TraceParent);
+        return new PspWork(Payment(c), resumed, State.TraceParent);
     }
 
     public async Task<Charge> ApplyPspResult(PspOutcome outcome, int attempts)
     {
         var current = await Get();
-        var status = state.State.Status;
+        var status = State.Status;
         if (ChargeStatusMachine.IsTerminal(status))
         {
             return current; // a duplicate or late answer: final states are final
@@ -181,7 +233,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
             });
         if (status == ChargeStatus.DeadLettered)
         {
-            await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+            await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(State.TenantId!, result.Id);
         }
 
         return result;
@@ -190,27 +242,27 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
     public async Task<Charge> MarkDeadLettered(int attempts, string lastError)
     {
         var result = await Get();
-        if (state.State.Status != ChargeStatus.DeadLettered)
+        if (State.Status != ChargeStatus.DeadLettered)
         {
             result = await MoveAsync(ChargeStatus.DeadLettered, c => c with { Attempts = attempts, FailureCode = "psp_unavailable", FailureMessage = lastError });
         }
 
         // Also when it is dead-lettered already: this is then a repeated call, and the one before may have committed
         // the charge but never reached the dead-letter grain. An alert raised twice beats one never raised.
-        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Add(new DeadLetter(state.State.TenantId!, result.Id, result.Attempts, result.FailureMessage ?? lastError, result.UpdatedAt));
+        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Add(new DeadLetter(State.TenantId!, result.Id, result.Attempts, result.FailureMessage ?? lastError, result.UpdatedAt));
         return result;
     }
 
     public async Task<Charge> RetryDeadLetter()
     {
         var current = await Get();
-        if (state.State.Status == ChargeStatus.Processing)
+        if (State.Status == ChargeStatus.Processing)
         {
             return current;
         }
 
         var result = await MoveAsync(ChargeStatus.Processing, c => c with { FailureCode = null, FailureMessage = null });
-        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(State.TenantId!, result.Id);
         await HandOverAsync(resumed: true); // earlier attempts may still have reached the PSP
         return result;
     }
@@ -218,41 +270,42 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
     public async Task<Charge> DiscardDeadLetter()
     {
         var current = await Get();
-        if (state.State.Status == ChargeStatus.Failed && current.FailureCode == "discarded")
+        if (State.Status == ChargeStatus.Failed && current.FailureCode == "discarded")
         {
             return current;
         }
 
-        if (state.State.Status != ChargeStatus.DeadLettered)
+        if (State.Status != ChargeStatus.DeadLettered)
         {
             throw new InvalidChargeStateException($"Only a dead-lettered charge can be discarded; this one is {current.Status}.");
         }
 
         var result = await MoveAsync(ChargeStatus.Failed, c => c with { FailureCode = "discarded", FailureMessage = "Discarded by an operator after retries were exhausted." });
-        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(state.State.TenantId!, result.Id);
+        await GrainFactory.Grain<IDeadLetterGrain>(DeadLetters.Key).Remove(State.TenantId!, result.Id);
         return result;
     }
 
-    public Task<Charge> Get()
+    public async Task<Charge> Get()
     {
-        if (state.State.Charge is null)
+        await LoadAsync();
+        if (State.Charge is null)
         {
             DeactivateOnIdle(); // nothing to keep in memory for an id that does not exist
             throw new ChargeNotFoundException("No such charge.");
         }
 
-        return Task.FromResult(state.State.Charge);
+        return State.Charge;
     }
 
     public async Task<Charge> Cancel()
     {
         var current = await Get();
-        if (state.State.Status == ChargeStatus.Canceled)
+        if (State.Status == ChargeStatus.Canceled)
         {
             return current; // a repeated cancel is a no-op
         }
 
-        if (!ChargeStatusMachine.CanMove(state.State.Status, ChargeStatus.Canceled))
+        if (!ChargeStatusMachine.CanMove(State.Status, ChargeStatus.Canceled))
         {
             throw new InvalidChargeStateException($"A charge can be canceled only while it is created; this one is {current.Status}.");
         }
@@ -262,13 +315,13 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
 
     private async Task<Charge> MoveAsync(ChargeStatus to, Func<Charge, Charge> change)
     {
-        var from = state.State.Status;
+        var from = State.Status;
         if (!ChargeStatusMachine.CanMove(from, to))
         {
             throw new InvalidChargeStateException($"A charge cannot move from {from.ToApi()} to {to.ToApi()}.");
         }
 
-        var next = change(state.State.Charge!) with { Status = to.ToApi(), UpdatedAt = DateTime.UtcNow };
+        var next = change(State.Charge!) with { Status = to.ToApi(), UpdatedAt = DateTime.UtcNow };
         await SaveAsync(next, to, [("charge." + to.ToApi(), next)]);
         return next;
     }
@@ -277,20 +330,21 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
     /// (<see cref="ChargeRowMapping"/>).</summary>
     private async Task SaveAsync(Charge charge, ChargeStatus status, (string Type, Charge Charge)[] events)
     {
-        var previous = (state.State.Charge, state.State.Status);
-        state.State.Charge = charge;
-        state.State.Status = status;
-        var tenant = state.State.TenantId!;
+        var previous = (State.Charge, State.Status);
+        State.Charge = charge;
+        State.Status = status;
+        var tenant = State.TenantId!;
         try
         {
-            await state.WriteStateAsync([
+            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state, [
                 PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
                     Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options))),
             ]);
+            _loaded = true;
         }
         catch
         {
-            (state.State.Charge, state.State.Status) = previous;
+            (State.Charge, State.Status) = previous;
             throw;
         }
     }

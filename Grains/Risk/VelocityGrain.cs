@@ -9,7 +9,7 @@ public sealed class VelocityGrain : Grain, IVelocityGrain
 {
     private static readonly long Window = TimeSpan.FromMinutes(1).Ticks;
     private readonly Dictionary<string, Queue<long>> _windows = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, VelocityCounts> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Counted> _seen = new(StringComparer.Ordinal);
     private readonly Queue<(long At, string ChargeId)> _seenOrder = new();
     private long _lastPrune;
 
@@ -35,19 +35,50 @@ public sealed class VelocityGrain : Grain, IVelocityGrain
 
         while (_seenOrder.TryPeek(out var oldest) && now - oldest.At > Window)
         {
-            _seen.Remove(_seenOrder.Dequeue().ChargeId);
+            var (at, id) = _seenOrder.Dequeue();
+            if (_seen.TryGetValue(id, out var expired) && expired.At == at)
+            {
+                _seen.Remove(id); // (not one counted again since: forgotten, then recorded anew)
+            }
         }
 
         if (_seen.TryGetValue(chargeId, out var counted))
         {
-            return Task.FromResult(counted);
+            return Task.FromResult(counted.Counts);
         }
 
-        var counts = new VelocityCounts(customer is null ? 0 : Count("cus:" + customer, now), Count("pm:" + paymentMethod, now));
-        _seen[chargeId] = counts;
+        var customerKey = customer is null ? null : "cus:" + customer;
+        var methodKey = "pm:" + paymentMethod;
+        var counts = new VelocityCounts(customerKey is null ? 0 : Count(customerKey, now), Count(methodKey, now));
+        _seen[chargeId] = new Counted(counts, now, customerKey, methodKey);
         _seenOrder.Enqueue((now, chargeId));
         return Task.FromResult(counts);
     }
+
+    public Task Forget(string chargeId)
+    {
+        if (_seen.Remove(chargeId, out var counted))
+        {
+            // Rare (a replayed create whose activation was gone): rebuilding the two windows is cheap enough.
+            Uncount(counted.CustomerKey, counted.At);
+            Uncount(counted.MethodKey, counted.At);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Uncount(string? key, long at)
+    {
+        if (key is not null && _windows.TryGetValue(key, out var q))
+        {
+            var kept = q.ToList();
+            kept.Remove(at);
+            _windows[key] = new Queue<long>(kept);
+        }
+    }
+
+    /// <summary>What <see cref="Record"/> answered for a charge, when, and in which windows it counted.</summary>
+    private readonly record struct Counted(VelocityCounts Counts, long At, string? CustomerKey, string MethodKey);
 
     private int Count(string key, long now)
     {

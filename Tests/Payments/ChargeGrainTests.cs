@@ -2,6 +2,7 @@ using System.Text.Json;
 using FinCore.Grains;
 using FinCore.Grains.Psp;
 using FinCore.Persistence;
+using FinCore.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
@@ -42,6 +43,15 @@ public sealed class ChargeGrainTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
+    /// <summary>Deactivates every charge activation (as idle collection does) and waits until they are gone.</summary>
+    private async Task CollectChargesAsync()
+    {
+        var management = _cluster.Client.GetGrain<IManagementGrain>(0);
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        await Poll.UntilAsync(async () => (await management.GetSimpleGrainStatistics()).All(s => !s.GrainType.Contains("ChargeGrain")),
+            TimeSpan.FromSeconds(10), "the charge activations to be collected");
+    }
+
     private IChargeGrain Charge(string tenant, string id) => _cluster.Client.GetGrain<IChargeGrain>(Ids.ChargeKey(tenant, id));
 
     private static CreateChargeCommand Command(string tenant, string id, long amount = 1999, string fingerprint = "f1", TenantLimits? limits = null) =>
@@ -61,6 +71,23 @@ public sealed class ChargeGrainTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<IdempotencyKeyMismatchException>(() => grain.Create(Command("ten_a", "ch_1", amount: 5000, fingerprint: "f2")));
         await Assert.ThrowsAsync<ChargeNotFoundException>(() => Charge("ten_b", "ch_1").Get()); // another tenant's key finds nothing
+    }
+
+    [Fact]
+    public async Task A_create_retried_after_its_activation_is_gone_is_replayed_from_storage()
+    {
+        // A create is not read before it is written: a retry reaching a new activation must still find the stored charge.
+        var first = await Charge("ten_a", "ch_again").Create(Command("ten_a", "ch_again"));
+        await CollectChargesAsync();
+
+        var again = await Charge("ten_a", "ch_again").Create(Command("ten_a", "ch_again"));
+        Assert.True(again.Replayed);
+        Assert.Equal(JsonSerializer.Serialize(first.Charge, ApiJson.Options), JsonSerializer.Serialize(again.Charge, ApiJson.Options));
+        Assert.Equal("created", (await Charge("ten_a", "ch_again").Get()).Status); // the activation holds the stored charge
+
+        await CollectChargesAsync();
+        await Assert.ThrowsAsync<IdempotencyKeyMismatchException>(() => Charge("ten_a", "ch_again").Create(Command("ten_a", "ch_again", amount: 5000, fingerprint: "f2")));
+        Assert.Equal(1999, (await Charge("ten_a", "ch_again").Get()).Amount); // the refused body changed nothing
     }
 
     [Fact]

@@ -23,6 +23,24 @@ public sealed class VelocityTests
     }
 
     [Fact]
+    public async Task A_forgotten_charge_no_longer_counts_and_the_others_still_do()
+    {
+        var clock = new ManualClock();
+        var grain = new VelocityGrain { Clock = clock };
+        await grain.Record("ch_1", "cus_a", "pm_x");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await grain.Record("ch_2", "cus_a", "pm_x");
+
+        await grain.Forget("ch_2"); // a create that turned out to replay one stored before
+        await grain.Forget("ch_unknown"); // nothing
+        Assert.Equal(new VelocityCounts(2, 2), await grain.Record("ch_3", "cus_a", "pm_x"));
+        Assert.Equal(new VelocityCounts(3, 3), await grain.Record("ch_2", "cus_a", "pm_x")); // counted anew once recorded again
+
+        clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(new VelocityCounts(1, 1), await grain.Record("ch_4", "cus_a", "pm_x")); // all of them expired
+    }
+
+    [Fact]
     public async Task Customers_and_payment_methods_idle_for_a_minute_are_forgotten()
     {
         var clock = new ManualClock();
