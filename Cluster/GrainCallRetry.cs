@@ -26,7 +26,8 @@ public static class GrainCallRetry
             {
                 return await call();
             }
-            catch (Exception e) when (IsTransient(e) && Stopwatch.GetElapsedTime(start) + TimeSpan.FromMilliseconds(delayMs) < limit)
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested
+                && Stopwatch.GetElapsedTime(start) + TimeSpan.FromMilliseconds(delayMs) < limit)
             {
                 // Full jitter: callers that failed together do not come back together.
                 await Task.Delay(Random.Shared.Next(delayMs / 2, delayMs + 1), cancellationToken);
@@ -44,8 +45,10 @@ public static class GrainCallRetry
 
     /// <summary>The failures that say the cluster is changing (a silo or its gateway is gone, or was too busy), not that
     /// the call itself is wrong: a repeat can succeed. A version conflict on state is one too: the grain moved to another
-    /// activation while the call ran there.</summary>
+    /// activation while the call ran there. So is a message that expired before a silo could place its grain (Orleans
+    /// raises <see cref="OperationCanceledException"/>: the silo was too busy); the caller's own cancellation is not
+    /// retried (<see cref="IdempotentAsync{T}"/> checks its token).</summary>
     public static bool IsTransient(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException
         or ConnectionFailedException or GatewayTooBusyException or TimeoutException or InconsistentStateException
-        or Orleans.Networking.Shared.SocketConnectionException;
+        or Orleans.Networking.Shared.SocketConnectionException or OperationCanceledException;
 }

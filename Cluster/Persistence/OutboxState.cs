@@ -22,47 +22,32 @@ public static class OutboxStateExtensions
 {
     /// <summary>Writes the state with <paramref name="commands"/> in the same transaction: all of it or none (a stale
     /// ETag writes nothing, and the write fails with Orleans' <c>InconsistentStateException</c>).</summary>
-    public static async Task WriteStateAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState
-    {
-        state.State.Stage(commands);
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        finally
-        {
-            state.State.Stage([]); // a write that failed before the storage took them leaves none for the next
-        }
-    }
+    public static Task WriteStateAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState =>
+        WithAsync(state.State, commands, state.WriteStateAsync);
 
     /// <summary>Writes a state the grain keeps itself through <paramref name="storage"/>, with <paramref name="commands"/>
     /// in the same transaction, as <see cref="WriteStateAsync{T}(IPersistentState{T}, IReadOnlyList{StorageCommand})"/> does.</summary>
-    public static async Task WriteStateAsync<T>(this Orleans.Storage.IGrainStorage storage, string stateName, GrainId grainId, IGrainState<T> state,
-        IReadOnlyList<StorageCommand> commands) where T : OutboxState
+    public static Task WriteStateAsync<T>(this Orleans.Storage.IGrainStorage storage, string stateName, GrainId grainId, IGrainState<T> state,
+        IReadOnlyList<StorageCommand> commands) where T : OutboxState =>
+        WithAsync(state.State, commands, () => storage.WriteStateAsync(stateName, grainId, state));
+
+    /// <summary>Clears the state with <paramref name="commands"/> in the same transaction.</summary>
+    public static Task ClearStateAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState =>
+        WithAsync(state.State, commands, state.ClearStateAsync);
+
+    /// <summary>Stages <paramref name="commands"/> for <paramref name="write"/>; a write that failed before the storage took
+    /// them leaves none for the next.</summary>
+    private static async Task WithAsync(OutboxState? state, IReadOnlyList<StorageCommand> commands, Func<Task> write)
     {
-        var outbox = state.State ?? throw new ArgumentException("The state to write is null.", nameof(state));
+        var outbox = state ?? throw new ArgumentException("The state to write is null.", nameof(state));
         outbox.Stage(commands);
         try
         {
-            await storage.WriteStateAsync(stateName, grainId, state);
+            await write();
         }
         finally
         {
             outbox.Stage([]);
-        }
-    }
-
-    /// <summary>Clears the state with <paramref name="commands"/> in the same transaction.</summary>
-    public static async Task ClearStateAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState
-    {
-        state.State.Stage(commands);
-        try
-        {
-            await state.ClearStateAsync();
-        }
-        finally
-        {
-            state.State.Stage([]);
         }
     }
 }

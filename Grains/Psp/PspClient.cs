@@ -28,7 +28,11 @@ public enum PspResultKind
 /// <param name="DeclineCode">Why it declined.</param>
 /// <param name="Error">What went wrong, for a retryable or unknown outcome.</param>
 /// <param name="CircuitOpen">Refused by the silo's open circuit: nothing was sent, and the PSP is known to be failing.</param>
-public sealed record PspCallResult(PspResultKind Kind, string? Reference = null, string? DeclineCode = null, string? Error = null, bool CircuitOpen = false);
+public sealed record PspCallResult(PspResultKind Kind, string? Reference = null, string? DeclineCode = null, string? Error = null, bool CircuitOpen = false)
+{
+    /// <summary>The charge's outcome of a final answer (<see cref="PspResultKind.Captured"/> or <see cref="PspResultKind.Declined"/>).</summary>
+    public PspOutcome ToOutcome() => new(Kind == PspResultKind.Captured ? "captured" : "declined", Reference, DeclineCode);
+}
 
 /// <summary>The PSP answered with a status that means "not processed, try again" (5xx, 429).</summary>
 internal sealed class PspUnavailableException(string message) : Exception(message);

@@ -271,8 +271,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         {
             case PspResultKind.Captured or PspResultKind.Declined:
                 _inDoubt = false;
-                await Charge.ApplyPspResult(new PspOutcome(result.Kind == PspResultKind.Captured ? "captured" : "declined", result.Reference, result.DeclineCode),
-                    s.Attempts);
+                await Charge.ApplyPspResult(result.ToOutcome(), s.Attempts);
                 await FinishAsync();
                 break;
             case PspResultKind.Pending:

@@ -31,8 +31,7 @@ public sealed partial class PspSenderGrain(PspClient psp, ILogger<PspSenderGrain
             case PspResultKind.Captured or PspResultKind.Declined:
                 try
                 {
-                    await GrainFactory.Grain<IChargeGrain>(key).ApplyPspResult(
-                        new PspOutcome(result.Kind == PspResultKind.Captured ? "captured" : "declined", result.Reference, result.DeclineCode), 1);
+                    await GrainFactory.Grain<IChargeGrain>(key).ApplyPspResult(result.ToOutcome(), 1);
                     return;
                 }
                 catch (Exception e) when (e is not InvalidChargeStateException)
