@@ -134,7 +134,7 @@ internal sealed class ReadModel(Database database)
         while (await r.ReadAsync(ct))
         {
             var c = ReadCharge(r);
-            await writer.WriteAsync(string.Join(',', Csv(c.Id), Csv(c.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture)),
+            await writer.WriteAsync(string.Join(',', Csv(c.Id), Csv(ApiJson.Time(c.CreatedAt)),
                 c.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture), Csv(c.Currency), Csv(c.Status), Csv(c.Customer),
                 Csv(c.PaymentMethod), Csv(c.Description), Csv(c.FailureCode)) + "\n");
         }

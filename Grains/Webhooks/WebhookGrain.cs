@@ -343,7 +343,7 @@ public sealed class WebhookGrain(Database database, IHttpClientFactory httpClien
 
     private async Task<(bool Ok, int? Code, string? Error)> PostAsync(WebhookEvent e)
     {
-        var body = $"{{\"id\":\"{e.Id}\",\"type\":\"{e.Type}\",\"created_at\":\"{e.At.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}\",\"data\":{{\"object\":{e.Payload}}}}}";
+        var body = $"{{\"id\":\"{e.Id}\",\"type\":\"{e.Type}\",\"created_at\":\"{ApiJson.Time(e.At)}\",\"data\":{{\"object\":{e.Payload}}}}}";
         var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var mac = Convert.ToHexString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(e.Secret), Encoding.UTF8.GetBytes($"{t}.{body}"))).ToLowerInvariant();
         try
