@@ -23,45 +23,11 @@ public static class ApiJson
         return o;
     }
 
-    /// <summary>The API's form of a time: UTC, <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>.</summary>
-    public static string Time(DateTime value)
-    {
-        Span<byte> utf8 = stackalloc byte[TimeLength];
-        WriteTime(value, utf8);
-        return System.Text.Encoding.ASCII.GetString(utf8);
-    }
+    /// <summary>The API's form of a time: UTC, with milliseconds.</summary>
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    private const int TimeLength = 24;
-
-    /// <summary>Writes <see cref="Time"/>'s form into 24 bytes without parsing a format string (every event payload and
-    /// API answer holds two times).</summary>
-    private static void WriteTime(DateTime value, Span<byte> to)
-    {
-        var t = value.Kind == DateTimeKind.Utc ? value : value.ToUniversalTime();
-        Digits(to[..4], t.Year);
-        to[4] = (byte)'-';
-        Digits(to.Slice(5, 2), t.Month);
-        to[7] = (byte)'-';
-        Digits(to.Slice(8, 2), t.Day);
-        to[10] = (byte)'T';
-        Digits(to.Slice(11, 2), t.Hour);
-        to[13] = (byte)':';
-        Digits(to.Slice(14, 2), t.Minute);
-        to[16] = (byte)':';
-        Digits(to.Slice(17, 2), t.Second);
-        to[19] = (byte)'.';
-        Digits(to.Slice(20, 3), t.Millisecond);
-        to[23] = (byte)'Z';
-    }
-
-    private static void Digits(Span<byte> to, int value)
-    {
-        for (var i = to.Length - 1; i >= 0; i--)
-        {
-            to[i] = (byte)('0' + value % 10);
-            value /= 10;
-        }
-    }
+    /// <summary>A time as the API writes it (<see cref="TimeFormat"/>).</summary>
+    public static string Time(DateTime value) => value.ToUniversalTime().ToString(TimeFormat, CultureInfo.InvariantCulture);
 
     private sealed class UtcMillisecondsConverter : JsonConverter<DateTime>
     {
@@ -70,9 +36,9 @@ public static class ApiJson
 
         public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options)
         {
-            Span<byte> utf8 = stackalloc byte[TimeLength];
-            WriteTime(value, utf8);
-            writer.WriteStringValue(utf8);
+            Span<byte> utf8 = stackalloc byte[32]; // UTF-8 straight into the writer: no string per time
+            value.ToUniversalTime().TryFormat(utf8, out var written, TimeFormat, CultureInfo.InvariantCulture);
+            writer.WriteStringValue(utf8[..written]);
         }
     }
 }
