@@ -10,8 +10,11 @@ namespace FinCore.Grains.Psp;
 /// a reminder and a state write apiece) and crowded out new charges. A charge whose attempt the open circuit refused
 /// waits here instead, with a long reminder as its backstop (<see cref="PspOptions.OutageBackstop"/>); one of them is
 /// sent every <see cref="PspOptions.OutageProbeInterval"/> to find out whether the PSP is back, and once the circuit
-/// closes they are released at <see cref="PspOptions.OutageReleaseRate"/> per second. In memory only: after a crash,
-/// the backstop reminders bring them back.</summary>
+/// closes they are released at <see cref="PspOptions.OutageReleaseRate"/> per second, never more than
+/// <see cref="PspOptions.OutageReleaseConcurrency"/> at once: a release is an attempt and three or four database writes
+/// (the charge, the reminder's removal, the retry state), and thousands of them at once exhausted the silo's connection
+/// pool (5 s waits), so attempts timed out, the circuit opened again and the release stalled while the backlog grew. A
+/// release that fails goes back to the waiting set. In memory only: after a crash, the backstop reminders bring them back.</summary>
 public sealed partial class PspOutage
 {
     private readonly ConcurrentDictionary<string, byte> _waiting = new();
@@ -20,6 +23,7 @@ public sealed partial class PspOutage
     private readonly IServiceProvider _services;
     private readonly ILogger _logger;
     private int _running;
+    private int _inFlight;
 
     public PspOutage(PspPipeline pipeline, IOptions<PspOptions> options, IServiceProvider services, ILogger<PspOutage> logger)
     {
@@ -59,7 +63,7 @@ public sealed partial class PspOutage
         try
         {
             var grains = _services.GetRequiredService<IGrainFactory>();
-            var perTick = Math.Max(1, _options.OutageReleaseRate / 10);
+            var perTick = Math.Max(1, _options.OutageReleaseRate / 50);
             var released = 0;
             while (!_waiting.IsEmpty)
             {
@@ -77,7 +81,7 @@ public sealed partial class PspOutage
                 }
 
                 released += Release(grains, perTick);
-                await Task.Delay(TimeSpan.FromMilliseconds(100));
+                await Task.Delay(TimeSpan.FromMilliseconds(20));
             }
 
             if (released > 0)
@@ -102,7 +106,13 @@ public sealed partial class PspOutage
 
     private int Release(IGrainFactory grains, int count)
     {
+        count = Math.Min(count, _options.OutageReleaseConcurrency - Volatile.Read(ref _inFlight));
         var released = 0;
+        if (count <= 0)
+        {
+            return 0; // as many under way as the silo takes: the next tick releases more
+        }
+
         foreach (var key in _waiting.Keys)
         {
             if (released == count)
@@ -122,13 +132,20 @@ public sealed partial class PspOutage
 
     private async Task WakeAsync(IGrainFactory grains, string key)
     {
+        Interlocked.Increment(ref _inFlight);
         try
         {
             await grains.Grain<IPspRetryGrain>(key).Wake();
         }
         catch (Exception e)
         {
-            Log.WakeFailed(_logger, key, e.Message); // its backstop reminder still stands
+            // Released again later (unless the charge's own timer or reminder attempts it first: that removes it).
+            Log.WakeFailed(_logger, key, e.Message);
+            Wait(key);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 
@@ -137,7 +154,7 @@ public sealed partial class PspOutage
         [LoggerMessage(Level = LogLevel.Information, Message = "PSP circuit closed: released {Released} charges that waited out the outage, {Left} still waiting")]
         public static partial void Released(ILogger logger, int released, int left);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing charge {Key} after a PSP outage failed ({Reason}); its reminder will retry it")]
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing charge {Key} after a PSP outage failed ({Reason}); it waits to be released again")]
         public static partial void WakeFailed(ILogger logger, string key, string reason);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "The PSP outage release loop failed; waiting charges retry on their reminders")]

@@ -168,18 +168,48 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
         }
     }
 
-    public Task Wake() => S is { Done: false, Payment: not null } && _reminded ? RunAttemptAsync() : Task.CompletedTask;
+    public async Task Wake()
+    {
+        if (S is { Done: false, Payment: not null } && _reminded)
+        {
+            try
+            {
+                await RunAttemptAsync();
+            }
+            catch (Exception)
+            {
+                // The attempt failed and RunAttemptAsync scheduled the next one: the caller (the outage release) has
+                // nothing to do about it. Only a call that did not get here reaches it, and it releases the charge again.
+            }
+        }
+    }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != AttemptReminder)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         _reminded = true;
         _active = true;
-        await LoadAsync();
+        return TickAsync();
+    }
+
+    /// <summary>A reminder's tick, or this activation's timer. Should the state not load (the database is overloaded or
+    /// down), this activation tries again after a backoff: the reminder's next tick is a whole period away.</summary>
+    private async Task TickAsync()
+    {
+        try
+        {
+            await LoadAsync();
+        }
+        catch (Exception)
+        {
+            StartTimer(_options.Backoff(Math.Max(S.Attempts + 1, 5)));
+            throw; // logged by Orleans
+        }
+
         await RunAttemptAsync();
     }
 
@@ -309,7 +339,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
     private void StartTimer(TimeSpan due)
     {
         _timer?.Dispose();
-        _timer = this.RegisterGrainTimer(static (grain, ct) => grain.RunAttemptAsync(), this, due, Timeout.InfiniteTimeSpan);
+        _timer = this.RegisterGrainTimer(static (grain, ct) => grain.TickAsync(), this, due, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Nothing left to attempt: the reminder and the state go (nothing to do on the way most charges take:
