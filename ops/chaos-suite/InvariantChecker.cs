@@ -181,7 +181,9 @@ internal static class InvariantChecker
             await using var cmd = new NpgsqlCommand("""
                 WITH k AS (SELECT tenant_id || '/' || id AS grain_key FROM charges WHERE id = @id)
                 SELECT (SELECT data::text FROM fc_grain_state, k WHERE grain_type = 'psp-retry' AND fc_grain_state.grain_key = k.grain_key),
-                       (SELECT 'next tick ' || to_char(start_time, 'HH24:MI:SS.MS') || ', every ' || (period_ms / 1000) || ' s' FROM orleans_reminders, k
+                       (SELECT 'first due ' || to_char(start_time, 'HH24:MI:SS.MS') || ', next due ' || to_char(CASE WHEN start_time > now() THEN start_time
+                               ELSE start_time + ceil(extract(epoch FROM now() - start_time) * 1000 / period_ms) * period_ms * interval '1 millisecond' END, 'HH24:MI:SS.MS')
+                               || ', every ' || (period_ms / 1000) || ' s' FROM orleans_reminders, k
                          WHERE grain_id = 'psp-retry/' || k.grain_key AND reminder_name = 'attempt')
                 """, conn);
             cmd.Parameters.AddWithValue("id", chargeId);
