@@ -17,7 +17,7 @@ public static class ClusterClientExtensions
         client.UseAdoNetClustering(o =>
         {
             o.Invariant = ClusterSettings.Invariant;
-            o.ConnectionString = settings.Postgres;
+            o.ConnectionString = settings.OrleansPostgres;
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout ?? TimeSpan.FromSeconds(5));
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(10));

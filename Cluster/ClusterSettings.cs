@@ -18,16 +18,36 @@ public sealed class ClusterSettings
     /// <summary>The ADO.NET invariant of Npgsql, which every Orleans provider is given.</summary>
     public const string Invariant = "Npgsql";
 
+    /// <summary>At most this many connections in the pool Orleans' providers share in one process, unless
+    /// <c>FINCORE_POSTGRES</c> sets its own pool size (Npgsql's default is 100).</summary>
+    public const int OrleansPoolSize = 48;
+
     private ClusterSettings(string postgres, string clusterId, X509Certificate2 certificate)
     {
         Postgres = postgres;
+        var orleans = new NpgsqlConnectionStringBuilder(postgres);
+        if (orleans.MaxPoolSize == 100)
+        {
+            orleans.MaxPoolSize = OrleansPoolSize;
+        }
+
+        OrleansPostgres = orleans.ConnectionString;
         ClusterId = clusterId;
         Certificate = certificate;
     }
 
-    /// <summary>The connection string Orleans' providers use: the configured one, with the session time zone set to UTC
-    /// (Orleans passes UTC times, some as <c>timestamp</c> parameters compared with <c>timestamptz</c> columns).</summary>
+    /// <summary>The configured connection string, with the session time zone set to UTC (Orleans passes UTC times, some
+    /// as <c>timestamp</c> parameters compared with <c>timestamptz</c> columns) and a 5 s timeout unless it sets one.</summary>
     public string Postgres { get; }
+
+    /// <summary>The connection string Orleans' providers use (membership, reminders, default grain storage, a client's
+    /// gateway list): <see cref="Postgres"/> with a pool of <see cref="OrleansPoolSize"/>. The providers share one Npgsql
+    /// pool per process, and FinCore's own data source has another (32). At Npgsql's default of 100, three silos
+    /// reached PostgreSQL's <c>max_connections</c> (300 then) during a PSP outage at 1,000 charges/s: every waiting
+    /// charge writes its backstop reminder, and new connections were refused ("53300: sorry, too many clients already",
+    /// <c>ops/chaos --long</c>, psp-outage). With 48 + 32 per silo, <c>ops/pg</c>'s 500 leave room for five silos and
+    /// the gateway; size a production database's limit the same way.</summary>
+    public string OrleansPostgres { get; }
 
     /// <summary>The Orleans cluster id (membership rows are keyed by it).</summary>
     public string ClusterId { get; }

@@ -71,17 +71,17 @@ internal static class SiloConfiguration
             silo.UseAdoNetClustering(o =>
             {
                 o.Invariant = ClusterSettings.Invariant;
-                o.ConnectionString = cluster.Postgres;
+                o.ConnectionString = cluster.OrleansPostgres;
             });
             silo.UseAdoNetReminderService(o =>
             {
                 o.Invariant = ClusterSettings.Invariant;
-                o.ConnectionString = cluster.Postgres;
+                o.ConnectionString = cluster.OrleansPostgres;
             });
             silo.AddAdoNetGrainStorageAsDefault(o =>
             {
                 o.Invariant = ClusterSettings.Invariant;
-                o.ConnectionString = cluster.Postgres;
+                o.ConnectionString = cluster.OrleansPostgres;
             });
             silo.UseSystemTextJsonGrainStorageSerializer();
             // FinCore's own storage, for grains whose writes are hot or carry statements (GroupCommitGrainStorage).

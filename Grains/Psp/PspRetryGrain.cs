@@ -51,6 +51,10 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
 
     private IGrainTimer? _timer;
 
+    /// <summary>The attempt reminder as this activation last registered it (its version), so that removing it is one
+    /// delete instead of a read and a delete. Null when this activation did not register it (woken by its tick).</summary>
+    private IGrainReminder? _reminder;
+
     private readonly GrainState<PspRetryState> _state = new(new PspRetryState());
 
     /// <summary>The state as stored (a new one when nothing is).</summary>
@@ -326,7 +330,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
     /// makes the attempt on time in this activation.</summary>
     private async Task ScheduleAsync(TimeSpan due, bool writeState)
     {
-        await this.RegisterOrUpdateReminder(AttemptReminder, due + ReminderSlack, Backstop);
+        _reminder = await this.RegisterOrUpdateReminder(AttemptReminder, due + ReminderSlack, Backstop);
         _reminded = true;
         if (writeState)
         {
@@ -348,7 +352,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
     {
         if (_reminded)
         {
-            await this.ForgetReminderAsync(AttemptReminder);
+            await ForgetAttemptReminderAsync();
         }
 
         _reminded = false;
@@ -359,6 +363,28 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
 
         _active = false;
         DeactivateOnIdle(); // nothing left to do: not kept in memory until idle collection
+    }
+
+    /// <summary>Removes the attempt reminder: by the version this activation registered, or, when this activation never
+    /// registered it (or another one changed it since), by reading it first. (A delete that matched nothing leaves a
+    /// reminder whose next tick finds the charge settled and removes it.)</summary>
+    private async Task ForgetAttemptReminderAsync()
+    {
+        if (_reminder is { } registered)
+        {
+            _reminder = null;
+            try
+            {
+                await this.UnregisterReminder(registered);
+                return;
+            }
+            catch (ReminderException)
+            {
+                // Changed by another activation since: removed by its current version below.
+            }
+        }
+
+        await this.ForgetReminderAsync(AttemptReminder);
     }
 
     /// <summary>The next attempt after a failed one: after its backoff, or, when the silo's open circuit refused it (the
@@ -373,7 +399,7 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
             await storage.WriteStateAsync(StateName, this.GetGrainId(), _state);
             if (_reminded)
             {
-                await this.ForgetReminderAsync(AttemptReminder);
+                await ForgetAttemptReminderAsync();
             }
 
             _reminded = false;
