@@ -39,9 +39,9 @@ public sealed class PspOptions
     public int OutageReleaseRate { get; set; } = 500;
 
     /// <summary>Most charges released after an outage whose attempt is still under way, per silo. Default 32: each holds a
-    /// database connection for a few milliseconds three or four times, and the silo's pool has 100 (Orleans' providers) and
-    /// 32 (FinCore's); at 1,000 charges/s on two cores an unbounded release exhausted the first (<c>ops/chaos --long</c>,
-    /// psp-outage).</summary>
+    /// database connection for a few milliseconds three or four times, from pools of 48 (Orleans' providers,
+    /// <c>ClusterSettings.OrleansPoolSize</c>) and 32 (FinCore's); at 1,000 charges/s on two cores an unbounded release
+    /// exhausted Orleans' pool (<c>ops/chaos --long</c>, psp-outage).</summary>
     public int OutageReleaseConcurrency { get; set; } = 32;
 
     /// <summary>How often a silo with charges waiting out an outage sends one of them to see whether the PSP is back.

@@ -182,8 +182,8 @@ public sealed class PspRetryGrain(PspClient psp, PspOutage outage, IOptions<PspO
             }
             catch (Exception)
             {
-                // The attempt failed and RunAttemptAsync scheduled the next one: the caller (the outage release) has
-                // nothing to do about it. Only a call that did not get here reaches it, and it releases the charge again.
+                // RunAttemptAsync scheduled the next attempt: nothing for the outage release to do. It sees only calls
+                // that never reached this grain, and puts those charges back among the waiting.
             }
         }
     }
