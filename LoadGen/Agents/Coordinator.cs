@@ -263,17 +263,21 @@ internal sealed partial class Coordinator(
 
     private TimelineRow MergeRow(int k, List<(AgentSecond Second, Totals Slot)> parts)
     {
+        // The parts hold only their non-empty buckets: each is added to the second's figures and to the run's.
+        var first = parts[0].Second.Row;
         scratch.Reset();
         foreach (var p in parts)
         {
             scratch.Add(p.Slot);
+            if (!first.Warmup)
+            {
+                liveMeasured.Add(p.Slot);
+            }
         }
 
-        var first = parts[0].Second.Row;
         if (!first.Warmup)
         {
             measuredRows++;
-            liveMeasured.Add(scratch);
         }
 
         static double Ms(Latencies h, double p) => h.ValueAtPercentile(p) / 1000.0;

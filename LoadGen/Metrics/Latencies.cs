@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using HdrHistogram;
 using HdrHistogram.Utilities;
 
@@ -23,7 +21,12 @@ public sealed class Latencies
     [ThreadStatic]
     private static (LongHistogram Copy, ByteBuffer Buffer)? encodeScratch;
 
-    private readonly HistogramBase histogram;
+    /// <summary>Null for a decoded one (<see cref="shipped"/>) until something reads it.</summary>
+    private HistogramBase? histogram;
+
+    /// <summary>A decoded one's non-empty buckets; its figures are read-only.</summary>
+    private readonly HdrCounts? shipped;
+    private readonly long shippedCount;
     private long sum;
     private long min = long.MaxValue;
     private long max;
@@ -33,16 +36,17 @@ public sealed class Latencies
     public Latencies(bool concurrent = true) =>
         histogram = concurrent ? new LongConcurrentHistogram(1, MaxValueMicros, SignificantDigits) : new LongHistogram(1, MaxValueMicros, SignificantDigits);
 
-    private Latencies(HistogramBase decoded, EncodedLatencies exact)
+    private Latencies(HdrCounts decoded, EncodedLatencies exact)
     {
-        histogram = decoded;
+        shipped = decoded;
+        shippedCount = exact.Count;
         sum = exact.Sum;
         min = exact.Min;
         max = exact.Max;
         clamped = exact.Clamped;
     }
 
-    public long TotalCount => histogram.TotalCount;
+    public long TotalCount => shipped is null ? Histogram.TotalCount : shippedCount;
 
     public long Min => TotalCount == 0 ? 0 : Volatile.Read(ref min);
 
@@ -53,7 +57,9 @@ public sealed class Latencies
     public double Mean => TotalCount == 0 ? 0 : (double)Volatile.Read(ref sum) / TotalCount;
 
     /// <summary>Bytes the histogram holds; constant for its life.</summary>
-    public int FootprintBytes => histogram.GetEstimatedFootprintInBytes();
+    public int FootprintBytes => Histogram.GetEstimatedFootprintInBytes();
+
+    private HistogramBase Histogram => histogram ??= Expand(shipped!.Value);
 
     /// <summary>Records one value (microseconds); negative values count as 0. Safe from any thread.</summary>
     public void Record(long micros)
@@ -68,7 +74,12 @@ public sealed class Latencies
             micros = MaxValueMicros;
         }
 
-        histogram.RecordValue(micros);
+        if (shipped is not null)
+        {
+            throw new InvalidOperationException("decoded figures are read-only");
+        }
+
+        Histogram.RecordValue(micros);
         Interlocked.Add(ref sum, micros);
         Atomic.Min(ref min, micros);
         Atomic.Max(ref max, micros);
@@ -77,18 +88,31 @@ public sealed class Latencies
     /// <summary>Adds every count of <paramref name="other"/> into this one.</summary>
     public void Add(Latencies other)
     {
-        if (other.histogram is LongHistogram settled)
+        if (shipped is not null)
+        {
+            throw new InvalidOperationException("decoded figures are read-only");
+        }
+
+        var target = Histogram;
+        if (other.shipped is { } buckets)
+        {
+            for (var i = 0; i < buckets.Length; i++)
+            {
+                target.RecordValueWithCount(buckets.ValueAt(i), buckets.CountAt(i));
+            }
+        }
+        else if (other.Histogram is LongHistogram settled)
         {
             // A decoded or single-threaded source: only its non-empty buckets (HdrHistogram's Add visits every
             // bucket, ~23,500, each an interlocked add into a concurrent histogram).
             foreach (var v in settled.RecordedValues())
             {
-                histogram.RecordValueWithCount(v.ValueIteratedTo, v.CountAtValueIteratedTo);
+                target.RecordValueWithCount(v.ValueIteratedTo, v.CountAtValueIteratedTo);
             }
         }
         else
         {
-            histogram.Add(other.histogram);
+            target.Add(other.Histogram);
         }
 
         AddExact(other.TotalCount, Volatile.Read(ref other.sum), other.Min, other.Max, other.Clamped);
@@ -103,25 +127,13 @@ public sealed class Latencies
         }
     }
 
-    /// <summary>What another process recorded, to read or to add from (decode once, add to several). Null when empty.</summary>
-    public static Latencies? Decode(EncodedLatencies encoded)
-    {
-        if (encoded.Count == 0)
-        {
-            return null;
-        }
-
-        // HdrHistogram's compressed form: a cookie, the compressed length (big-endian ints), then the zlib-compressed
-        // plain encoding. HdrHistogram 2.5.0's own decoder reads the zlib stream with a single Read, which stops
-        // short once the payload passes a few KiB (millions of values over a wide range): inflate it here, fully,
-        // and hand HdrHistogram the plain encoding.
-        var bytes = Convert.FromBase64String(encoded.Hdr);
-        var length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
-        using var zlib = new ZLibStream(new MemoryStream(bytes, 8, length), CompressionMode.Decompress);
-        using var plain = new MemoryStream();
-        zlib.CopyTo(plain);
-        return new Latencies(HistogramEncoding.DecodeFromByteBuffer(ByteBuffer.Allocate(plain.ToArray()), MaxValueMicros, null), encoded);
-    }
+    /// <summary>
+    /// What another process recorded, to read or to add from (decode once, add to several); null when empty. It holds
+    /// only the non-empty buckets: adding it records those, and a full histogram is built only if it is read.
+    /// </summary>
+    /// <exception cref="FormatException">The encoding is not HdrHistogram's.</exception>
+    public static Latencies? Decode(EncodedLatencies encoded) =>
+        encoded.Count == 0 ? null : new Latencies(HdrCounts.Read(encoded.Hdr), encoded);
 
     /// <summary>The histogram in HdrHistogram's compressed encoding (base64), with the exact figures beside it.</summary>
     public EncodedLatencies Encode()
@@ -133,10 +145,10 @@ public sealed class Latencies
 
         // HdrHistogram's encoder enumerates the counts and fails if they change meanwhile (a phase's figures are
         // encoded while its last requests still complete): encode a copy. Add copies index by index, as recording does.
-        encodeScratch ??= (new LongHistogram(1, MaxValueMicros, SignificantDigits), ByteBuffer.Allocate(histogram.GetNeededByteBufferCapacity()));
+        encodeScratch ??= (new LongHistogram(1, MaxValueMicros, SignificantDigits), ByteBuffer.Allocate(Histogram.GetNeededByteBufferCapacity()));
         var (copy, buffer) = encodeScratch.Value;
         copy.Reset();
-        copy.Add(histogram);
+        copy.Add(Histogram);
 
         // ByteBuffer copies in and out; the encoding is read back byte by byte (a few KiB at most).
         buffer.Position = 0;
@@ -153,7 +165,12 @@ public sealed class Latencies
 
     public void Reset()
     {
-        histogram.Reset();
+        if (shipped is not null)
+        {
+            throw new InvalidOperationException("decoded figures are read-only");
+        }
+
+        Histogram.Reset();
         sum = 0;
         min = long.MaxValue;
         max = 0;
@@ -167,15 +184,27 @@ public sealed class Latencies
     /// and max; p100 is the max. 0 when empty.
     /// </summary>
     public long ValueAtPercentile(double percentile) =>
-        TotalCount == 0 ? 0 : percentile >= 100 ? Max : Math.Clamp(histogram.MedianEquivalentValue(histogram.GetValueAtPercentile(Math.Clamp(percentile, 0, 100))), Min, Max);
+        TotalCount == 0 ? 0 : percentile >= 100 ? Max : Math.Clamp(Histogram.MedianEquivalentValue(Histogram.GetValueAtPercentile(Math.Clamp(percentile, 0, 100))), Min, Max);
 
     /// <summary>Non-empty buckets as (lowest value, count), for reports that draw the distribution.</summary>
     public IEnumerable<(long Value, long Count)> Buckets()
     {
-        foreach (var v in histogram.RecordedValues())
+        var h = Histogram;
+        foreach (var v in h.RecordedValues())
         {
-            yield return (histogram.LowestEquivalentValue(v.ValueIteratedTo), v.CountAtValueIteratedTo);
+            yield return (h.LowestEquivalentValue(v.ValueIteratedTo), v.CountAtValueIteratedTo);
         }
+    }
+
+    private static LongHistogram Expand(HdrCounts buckets)
+    {
+        var h = new LongHistogram(1, MaxValueMicros, SignificantDigits);
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            h.RecordValueWithCount(buckets.ValueAt(i), buckets.CountAt(i));
+        }
+
+        return h;
     }
 
     private void AddExact(long count, long otherSum, long otherMin, long otherMax, long otherClamped)

@@ -102,6 +102,32 @@ public sealed class HistogramTests
     }
 
     [Fact]
+    public void A_decoded_histogram_has_every_recorded_bucket_across_the_whole_range()
+    {
+        // Values in every power of two from 0 to the hour, including both ends: the coordinator reads the encoding
+        // itself, so each bucket must come back as HdrHistogram laid it out, with its count.
+        var h = new Latencies();
+        var random = new Random(5);
+        h.Record(0);
+        h.Record(Latencies.MaxValueMicros);
+        for (var shift = 0; shift < 32; shift++)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                h.Record((1L << shift) + random.NextInt64(1L << shift));
+            }
+        }
+
+        var decoded = Latencies.Decode(h.Encode())!;
+        Assert.Equal(h.Buckets().ToList(), decoded.Buckets().ToList());
+        var merged = new Latencies(concurrent: false);
+        merged.Add(decoded);
+        merged.Add(decoded);
+        Assert.Equal(h.Buckets().Select(b => (b.Value, b.Count * 2)).ToList(), merged.Buckets().ToList());
+        Assert.Throws<FormatException>(() => Latencies.Decode(h.Encode() with { Hdr = Convert.ToBase64String(new byte[64]) }));
+    }
+
+    [Fact]
     public void Memory_is_fixed_whatever_is_recorded_and_values_past_an_hour_are_clamped()
     {
         var h = new Latencies();
