@@ -292,7 +292,7 @@ public sealed class FinCoreStack : Stack
             Description = "A distributed load test from an operator's machine: the LoadGen task coordinates the agent service (edit rate and duration)",
             Value = $"aws ecs run-task --cluster {cluster.ClusterName} --task-definition {loadGenTask.TaskDefinitionArn} --launch-type FARGATE " +
                 $"--network-configuration 'awsvpcConfiguration={{subnets=[{string.Join(",", vpc.SelectSubnets(appSubnets).SubnetIds)}],securityGroups=[{loadGenSg.SecurityGroupId}]}}' " +
-                $"--overrides '{{\"containerOverrides\":[{{\"name\":\"loadgen\",\"command\":[\"run\",\"--target\",\"http://{alb.LoadBalancerDnsName}\",\"--rate\",\"1000\",\"--duration\",\"10m\",\"--agents\",\"dns:{LoadGenAgentName}.fincore.internal:{LoadGenAgentPort}\",\"--out\",\"/reports\"]}}]}}'",
+                $"--overrides '{{\"containerOverrides\":[{{\"name\":\"loadgen\",\"environment\":[{{\"name\":\"DOTNET_TieredCompilation\",\"value\":\"0\"}}],\"command\":[\"run\",\"--target\",\"http://{alb.LoadBalancerDnsName}\",\"--rate\",\"1000\",\"--duration\",\"10m\",\"--agents\",\"dns:{LoadGenAgentName}.fincore.internal:{LoadGenAgentPort}\",\"--out\",\"/reports\"]}}]}}'",
         });
         _ = silo;
     }
