@@ -59,6 +59,7 @@ internal static class GatewayApp
             .ConfigureResource(r => r.AddService("fincore-gateway"));
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddSingleton<ReadModel>();
+        builder.Services.AddSingleton<LedgerReadModel>();
         builder.Services.AddSingleton<TenantRateLimiter>();
         builder.Services.AddHttpClient("silo-health", c => c.Timeout = TimeSpan.FromMilliseconds(800));
         builder.Services.AddSingleton<ClusterSnapshots>();
@@ -94,6 +95,9 @@ internal static class GatewayApp
         app.MapHealthApi();
         app.MapChargesApi();
         app.MapReportsApi();
+        app.MapCustomersApi();
+        app.MapAccountsApi();
+        app.MapTransfersApi();
         app.MapTenantApi();
         app.MapAdminApi();
         app.MapDeadLettersApi();

@@ -39,4 +39,7 @@ public sealed record Charge
     public required DateTime CreatedAt { get; init; }
     [Id(14)]
     public required DateTime UpdatedAt { get; init; }
+    /// <summary>The account a succeeded charge credits (funding), in the same transaction that settles it.</summary>
+    [Id(15)]
+    public string? Account { get; init; }
 }

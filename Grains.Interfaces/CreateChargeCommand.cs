@@ -13,7 +13,8 @@ public sealed record CreateChargeCommand(
     string? Customer,
     Dictionary<string, string> Metadata,
     string Fingerprint,
-    TenantLimits Limits);
+    TenantLimits Limits,
+    string? Account = null);
 
 /// <summary>The outcome of a create: the charge as first acknowledged, and whether this was a replay.</summary>
 [GenerateSerializer, Immutable, Alias("fincore.create-charge-result")]

@@ -16,3 +16,12 @@ public sealed class TenantNotFoundException(string message) : Exception(message)
 
 [GenerateSerializer, Alias("fincore.api-key-not-found")]
 public sealed class ApiKeyNotFoundException(string message) : Exception(message);
+
+[GenerateSerializer, Alias("fincore.customer-not-found")]
+public sealed class CustomerNotFoundException(string message) : Exception(message);
+
+[GenerateSerializer, Alias("fincore.account-not-found")]
+public sealed class AccountNotFoundException(string message) : Exception(message);
+
+[GenerateSerializer, Alias("fincore.invalid-transfer")]
+public sealed class InvalidTransferException(string message) : Exception(message);

@@ -52,6 +52,14 @@ public static class Ids
     public static string ChargeIdFor(string tenantId, string idempotencyKey) =>
         "ch_" + Base62(SHA256.HashData(Encoding.UTF8.GetBytes(tenantId + "\n" + idempotencyKey)).AsSpan(0, 16));
 
+    /// <summary>The id an Idempotency-Key gives an object of a kind (<paramref name="prefix"/>: <c>cus_</c>, <c>acct_</c>,
+    /// <c>tr_</c>): the same (tenant, key) always gives the same id, and different kinds never share one.</summary>
+    public static string IdFor(string prefix, string tenantId, string idempotencyKey) =>
+        prefix + Base62(SHA256.HashData(Encoding.UTF8.GetBytes(prefix + "\n" + tenantId + "\n" + idempotencyKey)).AsSpan(0, 16));
+
+    /// <summary>The grain key of a tenant's object (customer, account): <c>{tenant}/{id}</c>.</summary>
+    public static string Key(string tenantId, string id) => tenantId + "/" + id;
+
     /// <summary>The grain key of a tenant's charge.</summary>
     public static string ChargeKey(string tenantId, string chargeId) => tenantId + "/" + chargeId;
 

@@ -11,6 +11,8 @@ public static class PaymentsMetrics
     private static readonly Histogram<double> PspLatency = Meter.CreateHistogram<double>("fincore.psp.duration", "ms", "PSP call latency");
     private static readonly Counter<long> Retries = Meter.CreateCounter<long>("fincore.psp.retries", description: "PSP attempts scheduled after a retryable outcome");
     private static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("fincore.webhook.deliveries", description: "Tenant webhook delivery attempts by result");
+    private static readonly Counter<long> LedgerOperations = Meter.CreateCounter<long>("fincore.ledger.operations", description: "Ledger operations written (a transfer's debit or credit, a funding, a refund)");
+    private static readonly Histogram<long> LedgerBatchSize = Meter.CreateHistogram<long>("fincore.ledger.batch_size", description: "Ledger operations of one account written in one transaction");
     private static long s_deadLetters;
 
     static PaymentsMetrics() => Meter.CreateObservableGauge("fincore.dead_letters.size", () => Interlocked.Read(ref s_deadLetters), description: "Charges waiting in the dead-letter set");
@@ -26,6 +28,12 @@ public static class PaymentsMetrics
     }
 
     public static void Retry() => Retries.Add(1);
+
+    public static void LedgerBatch(int operations)
+    {
+        LedgerOperations.Add(operations);
+        LedgerBatchSize.Record(operations);
+    }
 
     /// <summary>Publishes the number of charges waiting out a PSP outage on this silo (<see cref="Psp.PspOutage"/>).</summary>
     public static void ObserveOutageWaiting(Func<int> waiting) =>

@@ -25,6 +25,21 @@ public static class OutboxStateExtensions
     public static Task WriteStateAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState =>
         WithAsync(state.State, commands, state.WriteStateAsync);
 
+    /// <summary>Writes as <see cref="WriteStateAsync{T}(IPersistentState{T}, IReadOnlyList{StorageCommand})"/> does; should the
+    /// write fail, reads the state back first (memory stays what storage holds), then throws.</summary>
+    public static async Task WriteOrReloadAsync<T>(this IPersistentState<T> state, IReadOnlyList<StorageCommand> commands) where T : OutboxState
+    {
+        try
+        {
+            await state.WriteStateAsync(commands);
+        }
+        catch
+        {
+            await state.ReadStateAsync();
+            throw;
+        }
+    }
+
     /// <summary>Writes a state the grain keeps itself through <paramref name="storage"/>, with <paramref name="commands"/>
     /// in the same transaction, as <see cref="WriteStateAsync{T}(IPersistentState{T}, IReadOnlyList{StorageCommand})"/> does.</summary>
     public static Task WriteStateAsync<T>(this Orleans.Storage.IGrainStorage storage, string stateName, GrainId grainId, IGrainState<T> state,

@@ -24,14 +24,9 @@ internal static class ChargesApi
     private static async Task<IResult> CreateAsync(HttpContext http, IGrainFactory grains)
     {
         var tenant = http.Tenant();
-        string? key = null;
-        if (http.Request.Headers.TryGetValue("Idempotency-Key", out var keys))
+        if (!IdempotencyKeys.TryRead(http, out var key, out var keyError))
         {
-            key = keys.Count == 1 ? keys[0] : null;
-            if (key is null || key.Length is 0 or > 255 || key.Any(c => c is < ' ' or > '~'))
-            {
-                return ProblemResults.Invalid(http, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
-            }
+            return keyError;
         }
 
         var (doc, error) = await JsonBody.ReadObjectAsync(http);
@@ -58,17 +53,20 @@ internal static class ChargesApi
             return ProblemResults.Invalid(http, "currency", $"must be the tenant's settlement currency ({tenant.Currency})");
         }
 
+        if (request.Account is { } account
+            && await GrainCallRetry.IdempotentAsync(() => grains.Grain<IAccountGrain>(Ids.Key(tenant.TenantId, account)).Info(), cancellationToken: http.RequestAborted) is null)
+        {
+            return ProblemResults.NotFound(http, "account: " + account);
+        }
+
         // With a key the id is derived, so every retry lands on the same grain; without one it is drawn here,
         // before the call, so the gateway can repeat the call after a silo failure without making a second charge.
         var chargeId = key is null ? Ids.New("ch_") : Ids.ChargeIdFor(tenant.TenantId, key);
         var command = new CreateChargeCommand(tenant.TenantId, chargeId, request.Amount, request.Currency, request.PaymentMethod,
-            request.Description, request.Customer, request.Metadata, request.Fingerprint(), tenant.Limits);
+            request.Description, request.Customer, request.Metadata, request.Fingerprint(), tenant.Limits, request.Account);
         var grain = grains.Grain<IChargeGrain>(Ids.ChargeKey(tenant.TenantId, chargeId));
         var result = await GrainCallRetry.IdempotentAsync(() => grain.Create(command), cancellationToken: http.RequestAborted);
-        if (result.Replayed && key is not null)
-        {
-            http.Response.Headers["Idempotent-Replayed"] = "true";
-        }
+        IdempotencyKeys.MarkReplayed(http, result.Replayed, key);
 
         http.Response.Headers.Location = "/v1/charges/" + result.Charge.Id;
         return TypedResults.Json(result.Charge, ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
@@ -101,10 +99,9 @@ internal static class ChargesApi
     private static async Task<IResult> ListAsync(HttpContext http, ReadModel readModel)
     {
         var q = http.Request.Query;
-        var limit = 10;
-        if (q.TryGetValue("limit", out var l) && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 100))
+        if (!Paging.TryLimit(http, out var limit, out var limitError))
         {
-            return ProblemResults.Invalid(http, "limit", "must be an integer from 1 to 100");
+            return limitError;
         }
 
         string? startingAfter = q["starting_after"];

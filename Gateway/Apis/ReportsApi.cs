@@ -60,7 +60,8 @@ internal static class ReportsApi
         return Results.Empty;
     }
 
-    private static IResult? Range(HttpContext http, out DateTime from, out DateTime to)
+    /// <summary>The report's <c>from</c> and <c>to</c> dates (UTC days, to exclusive, at most a year apart); a 400 problem otherwise.</summary>
+    internal static IResult? Range(HttpContext http, out DateTime from, out DateTime to)
     {
         from = to = default;
         var q = http.Request.Query;

@@ -12,7 +12,7 @@ internal sealed class ReadModel(Database database)
 {
     private const string ChargeColumns = """
         id, amount, currency, status, payment_method, description, customer, metadata::text, attempts, psp_reference,
-        failure_code, failure_message, risk_score, risk_decision, created_at, updated_at
+        failure_code, failure_message, risk_score, risk_decision, created_at, updated_at, account
         """;
 
     private NpgsqlDataSource Db => database.DataSource;
@@ -229,6 +229,7 @@ internal sealed class ReadModel(Database database)
         Risk = new RiskAssessment(r.GetInt32(12), r.GetString(13)),
         CreatedAt = r.GetDateTime(14),
         UpdatedAt = r.GetDateTime(15),
+        Account = r.IsDBNull(16) ? null : r.GetString(16),
     };
 
     private static string Csv(string? value)

@@ -34,6 +34,9 @@ internal sealed partial class ExceptionMapping(ILogger<ExceptionMapping> logger)
     {
         ChargeNotFoundException => (404, "not_found", "No such charge."),
         TenantNotFoundException => (404, "not_found", "No such tenant."),
+        CustomerNotFoundException => (404, "not_found", "No such customer."),
+        AccountNotFoundException => (404, "not_found", e.Message + "."),
+        InvalidTransferException => (400, "invalid_request", e.Message + "."),
         ApiKeyNotFoundException => (404, "not_found", "No such API key."),
         InvalidChargeStateException => (409, "invalid_state", e.Message),
         IdempotencyKeyMismatchException => (422, "idempotency_key_mismatch", e.Message),

@@ -29,6 +29,7 @@ internal static class ProblemResults
         ["payload_too_large"] = "Payload too large",
         ["unsupported_media_type"] = "Unsupported media type",
         ["idempotency_key_mismatch"] = "Idempotency key mismatch",
+        ["insufficient_funds"] = "Insufficient funds",
         ["rate_limited"] = "Rate limited",
         ["unavailable"] = "Service unavailable",
         ["internal_error"] = "Internal error",

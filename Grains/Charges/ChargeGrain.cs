@@ -100,6 +100,7 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
             Description = command.Description,
             Customer = command.Customer,
             Metadata = command.Metadata,
+            Account = command.Account,
             Risk = risk,
             CreatedAt = now,
             UpdatedAt = now,
@@ -340,10 +341,13 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
         var tenant = State.TenantId!;
         try
         {
-            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state, [
-                PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
-                    Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options))),
-            ]);
+            var insertEvents = PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
+                Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options)));
+            // A charge that funds an account credits it in the transaction that settles it (once: a settled charge
+            // never settles again, and a stale activation's write, the credit with it, is refused).
+            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state, status == ChargeStatus.Succeeded && charge.Account is { } account
+                ? [insertEvents, Ledger.LedgerSql.Fund(tenant, charge.Id, account, charge.Amount, charge.UpdatedAt)]
+                : [insertEvents]);
             _loaded = true;
         }
         catch

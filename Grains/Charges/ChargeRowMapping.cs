@@ -28,6 +28,7 @@ public sealed class ChargeRowMapping : RowStateMapping<ChargeState>
         new("amount", "bigint"), new("currency", "text"), new("payment_method", "text"), new("description", "text"),
         new("customer", "text"), new("metadata", "json"), new("risk_score", "integer"), new("risk_decision", "text"),
         new("created_at", "timestamptz"), new("fingerprint", "text"), new("trace_parent", "text"), new("attempt_scheduled", "boolean"),
+        new("account", "text"),
     ];
 
     private static readonly StateColumn[] Changing = Columns[..6];
@@ -77,6 +78,7 @@ public sealed class ChargeRowMapping : RowStateMapping<ChargeState>
             Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(row.GetString(first + 11)) ?? [],
             Risk = new RiskAssessment(row.GetInt32(first + 12), row.GetString(first + 13)),
             CreatedAt = row.GetDateTime(first + 14),
+            Account = Text(18),
         };
         return new ChargeState
         {
@@ -103,6 +105,7 @@ public sealed class ChargeRowMapping : RowStateMapping<ChargeState>
             c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt,
             c.Amount, c.Currency, c.PaymentMethod, c.Description, c.Customer, JsonSerializer.Serialize(c.Metadata),
             c.Risk.Score, c.Risk.Decision, c.CreatedAt, state.Fingerprint, state.TraceParent, state.AttemptScheduled,
+            c.Account,
         ];
     }
 

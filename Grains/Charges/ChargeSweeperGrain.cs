@@ -14,7 +14,8 @@ namespace FinCore.Grains.Charges;
 /// reminder, so the sweep itself survives any silo) this grain finds charges unchanged for
 /// <see cref="PspOptions.StrandedAfter"/> (past their start delay) with no attempt reminder and asks each to hand itself over again (<see cref="IChargeGrain.Resume"/>: idempotent; a retry grain
 /// with work under way ignores it, and a new one asks the PSP before it sends). It also takes over what is left in the
-/// reminder table of FinCore's runtime before Orleans (gone from new databases).</summary>
+/// reminder table of FinCore's runtime before Orleans (gone from new databases), and finishes transfers left half-done
+/// (debited, not credited) by a caller that gave up or died between the halves.</summary>
 [GrainType("charge-sweeper")]
 public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOptions> options, ILogger<ChargeSweeperGrain> logger) : Grain, IChargeSweeperGrain, IRemindable
 {
@@ -77,7 +78,50 @@ public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOp
             }));
         }
 
-        return stranded.Count;
+        return stranded.Count + await FinishPendingTransfersAsync();
+    }
+
+    /// <summary>Transfers debited and not credited for <see cref="PspOptions.StrandedAfter"/> (their caller gave up, or
+    /// died, between the halves): each payee's account is asked for the credit, which it makes once whatever else
+    /// already asked.</summary>
+    private async Task<int> FinishPendingTransfersAsync()
+    {
+        var pending = new List<(string Tenant, Transfer Transfer)>();
+        await using (var cmd = database.DataSource.CreateCommand(Ledger.LedgerSql.PendingTransfers))
+        {
+            cmd.Parameters.AddWithValue(options.Value.StrandedAfter);
+            cmd.Parameters.AddWithValue(Batch);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                pending.Add((r.GetString(9), Ledger.LedgerSql.ReadTransfer(r)));
+            }
+        }
+
+        if (pending.Count == 0)
+        {
+            return 0;
+        }
+
+        PendingTransfers(logger, pending.Count);
+        using var gate = new SemaphoreSlim(32);
+        await Task.WhenAll(pending.Select(async p =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await GrainFactory.Grain<IAccountGrain>(Ids.Key(p.Tenant, p.Transfer.To)).Credit(p.Transfer);
+            }
+            catch (Exception e)
+            {
+                CreditFailed(logger, p.Transfer.Id, e.Message);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return pending.Count;
     }
 
     /// <summary>The runtime before Orleans kept reminders in <c>fc_reminders</c>: its charges' attempts are found by the
@@ -124,6 +168,12 @@ public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOp
 
     [LoggerMessage(EventId = 7300, Level = LogLevel.Warning, Message = "{Count} charges were left unattended by a silo that died; handing them over again")]
     private static partial void Stranded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 7303, Level = LogLevel.Warning, Message = "{Count} transfers were debited and not credited (their caller gave up or died); crediting them")]
+    private static partial void PendingTransfers(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 7304, Level = LogLevel.Warning, Message = "Crediting pending transfer {Id} failed (tried again on the next sweep): {Reason}")]
+    private static partial void CreditFailed(ILogger logger, string id, string reason);
 
     [LoggerMessage(EventId = 7301, Level = LogLevel.Warning, Message = "Handing over stranded charge {Key} failed (tried again on the next sweep): {Reason}")]
     private static partial void ResumeFailed(ILogger logger, string key, string reason);

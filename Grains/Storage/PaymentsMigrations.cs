@@ -3,7 +3,8 @@ using FinCore.Persistence;
 namespace FinCore.Grains.Storage;
 
 /// <summary>The payments schema: tenants and keys, the charges read model, the events table (the transactional
-/// outbox, insert-only) and the hash chain over it (<c>audit_chain</c>, fed from <c>audit_pending</c>).</summary>
+/// outbox, insert-only) and the hash chain over it (<c>audit_chain</c>, fed from <c>audit_pending</c>); customers,
+/// accounts, transfers and the ledger.</summary>
 public sealed class PaymentsMigrations : IMigrationSource
 {
     public IEnumerable<Migration> GetMigrations()
@@ -208,6 +209,77 @@ public sealed class PaymentsMigrations : IMigrationSource
         // a handful at any time, however many charges there are.
         yield return new Migration("payments/010_unsettled_charges", """
             CREATE INDEX IF NOT EXISTS charges_unsettled ON charges (updated_at) WHERE status IN ('created', 'processing');
+            """);
+
+        // Customers, their accounts and the double-entry ledger. A balance changes only in the statement that writes its
+        // ledger entries (LedgerSql), and never goes below zero (the CHECK holds it even against a bug). Every ledger
+        // transaction balances to zero: a transfer is two, the payer's debit into the tenant's transit account and the
+        // payee's credit out of it, so money in flight is the transit entries of transfers still pending. System
+        // accounts (transit, the PSP for funding and refunds) have entries but no row and no balance_after.
+        yield return new Migration("payments/011_ledger", """
+            CREATE TABLE IF NOT EXISTS customers (
+                tenant_id text NOT NULL,
+                id text NOT NULL,
+                kind text NOT NULL,
+                name text NOT NULL,
+                email text NOT NULL,
+                document text NOT NULL,
+                phone text,
+                metadata json NOT NULL,
+                account_id text NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, id));
+            CREATE INDEX IF NOT EXISTS customers_by_created ON customers (tenant_id, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS customers_by_email ON customers (tenant_id, lower(email), created_at DESC, id DESC);
+            CREATE TABLE IF NOT EXISTS accounts (
+                tenant_id text NOT NULL,
+                id text NOT NULL,
+                customer_id text NOT NULL,
+                currency char(3) NOT NULL,
+                balance bigint NOT NULL DEFAULT 0 CHECK (balance >= 0),
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, id));
+            CREATE TABLE IF NOT EXISTS ledger_entries (
+                id bigserial PRIMARY KEY,
+                tenant_id text NOT NULL,
+                txn_id text NOT NULL,
+                account_id text NOT NULL,
+                amount bigint NOT NULL,
+                balance_after bigint,
+                type text NOT NULL,
+                source text NOT NULL,
+                created_at timestamptz NOT NULL,
+                UNIQUE (tenant_id, txn_id, account_id));
+            CREATE INDEX IF NOT EXISTS ledger_entries_by_account ON ledger_entries (tenant_id, account_id, id DESC);
+            CREATE TABLE IF NOT EXISTS transfers (
+                tenant_id text NOT NULL,
+                id text NOT NULL,
+                from_account text NOT NULL,
+                to_account text NOT NULL,
+                amount bigint NOT NULL CHECK (amount > 0),
+                currency char(3) NOT NULL,
+                description text,
+                status text NOT NULL,
+                failure_code text,
+                fingerprint text NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, id));
+            CREATE INDEX IF NOT EXISTS transfers_by_from ON transfers (tenant_id, from_account, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS transfers_by_to ON transfers (tenant_id, to_account, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS transfers_pending ON transfers (updated_at) WHERE status = 'pending';
+            ALTER TABLE ledger_entries ALTER COLUMN txn_id SET STATISTICS 0, ALTER COLUMN source SET STATISTICS 0;
+            ALTER TABLE transfers ALTER COLUMN fingerprint SET STATISTICS 0, ALTER COLUMN description SET STATISTICS 0;
+
+            -- The account a charge funds (credited when it succeeds).
+            ALTER TABLE charges ADD COLUMN IF NOT EXISTS account text;
+
+            -- Ledger entries are append-only, like events and the chain.
+            DROP TRIGGER IF EXISTS ledger_entries_append_only ON ledger_entries;
+            CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+                FOR EACH ROW EXECUTE FUNCTION audit_append_only();
             """);
     }
 }

@@ -75,7 +75,7 @@ internal static class PaymentsSql
         SELECT c.seq, e.event_id, e.charge_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
         FROM tenants t JOIN audit_chain c ON c.tenant_id = t.id JOIN events e ON e.id = c.event_pk
         WHERE t.id = $1 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
-          AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered')
+          AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered', 'transfer.succeeded')
         """;
 
     /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c>. The bound is a value,

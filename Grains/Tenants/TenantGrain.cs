@@ -20,7 +20,7 @@ public sealed class TenantGrain([PersistentState("tenant", "fincore")] IPersiste
             state.State.Limits = limits;
             state.State.CreatedAt = now;
             state.State.Keys[keyId] = false;
-            await WriteAsync([PaymentsSql.InsertTenant(Id, name, currency, limits, now), PaymentsSql.InsertApiKey(Id, keyId, keyHash, now)]);
+            await state.WriteOrReloadAsync([PaymentsSql.InsertTenant(Id, name, currency, limits, now), PaymentsSql.InsertApiKey(Id, keyId, keyHash, now)]);
         }
 
         return Settings();
@@ -37,7 +37,7 @@ public sealed class TenantGrain([PersistentState("tenant", "fincore")] IPersiste
         }
 
         state.State.Keys[keyId] = false;
-        await WriteAsync([PaymentsSql.InsertApiKey(Id, keyId, keyHash, DateTime.UtcNow)]);
+        await state.WriteOrReloadAsync([PaymentsSql.InsertApiKey(Id, keyId, keyHash, DateTime.UtcNow)]);
     }
 
     public async Task RevokeApiKey(string keyId)
@@ -51,7 +51,7 @@ public sealed class TenantGrain([PersistentState("tenant", "fincore")] IPersiste
         if (!revoked)
         {
             state.State.Keys[keyId] = true;
-            await WriteAsync([PaymentsSql.RevokeApiKey(Id, keyId, DateTime.UtcNow)]);
+            await state.WriteOrReloadAsync([PaymentsSql.RevokeApiKey(Id, keyId, DateTime.UtcNow)]);
         }
     }
 
@@ -59,7 +59,7 @@ public sealed class TenantGrain([PersistentState("tenant", "fincore")] IPersiste
     {
         Settings();
         state.State.WebhookUrl = url;
-        await WriteAsync([PaymentsSql.SetWebhook(Id, url, secret)]);
+        await state.WriteOrReloadAsync([PaymentsSql.SetWebhook(Id, url, secret)]);
     }
 
     private TenantSettings Settings()
@@ -71,18 +71,5 @@ public sealed class TenantGrain([PersistentState("tenant", "fincore")] IPersiste
         }
 
         return new TenantSettings(Id, state.State.Name, state.State.Currency!, state.State.Limits, state.State.WebhookUrl, state.State.CreatedAt);
-    }
-
-    private async Task WriteAsync(IReadOnlyList<StorageCommand> commands)
-    {
-        try
-        {
-            await state.WriteStateAsync(commands);
-        }
-        catch
-        {
-            await state.ReadStateAsync(); // leave memory as stored
-            throw;
-        }
     }
 }

@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Text;
+using FinCore.Grains;
+using FinCore.Persistence;
+using Npgsql;
+
+namespace FinCore.Gateway.Data;
+
+/// <summary>Reads of customers, accounts, entries and transfers: SQL on the rows their grains write, every query scoped by
+/// the caller's tenant (another tenant's id finds nothing).</summary>
+internal sealed class LedgerReadModel(Database database)
+{
+    private const string CustomerColumns = "id, kind, name, email, document, phone, metadata::text, account_id, created_at, updated_at";
+    private const string TransferColumns = "id, from_account, to_account, amount, currency, description, status, failure_code, created_at";
+
+    private NpgsqlDataSource Db => database.DataSource;
+
+    public sealed record Page<T>(List<T> Data, bool HasMore);
+
+    /// <summary>Newest first; null when <paramref name="startingAfter"/> names no customer of this tenant.</summary>
+    public async Task<Page<Customer>?> CustomersAsync(string tenant, int limit, string? startingAfter, string? email, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand();
+        var sql = new StringBuilder($"SELECT {CustomerColumns} FROM customers WHERE tenant_id = $1");
+        cmd.Parameters.AddWithValue(tenant);
+        if (email is not null)
+        {
+            cmd.Parameters.AddWithValue(email);
+            sql.Append(" AND lower(email) = lower($2)");
+        }
+
+        if (startingAfter is not null)
+        {
+            if (!await ExistsAsync("SELECT 1 FROM customers WHERE tenant_id = $1 AND id = $2", tenant, startingAfter, ct))
+            {
+                return null;
+            }
+
+            cmd.Parameters.AddWithValue(startingAfter);
+            var p = cmd.Parameters.Count;
+            sql.Append($" AND (created_at, id) < (SELECT created_at, id FROM customers WHERE tenant_id = $1 AND id = ${p})");
+        }
+
+        cmd.Parameters.AddWithValue(limit + 1);
+        sql.Append($" ORDER BY created_at DESC, id DESC LIMIT ${cmd.Parameters.Count}");
+        cmd.CommandText = sql.ToString();
+        return await PageAsync(cmd, limit, ReadCustomer, ct);
+    }
+
+    public sealed record AccountView(string Id, string Object, string Customer, string Currency, long Balance, DateTime CreatedAt);
+
+    public async Task<AccountView?> AccountAsync(string tenant, string id, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand("SELECT id, customer_id, currency, balance, created_at FROM accounts WHERE tenant_id = $1 AND id = $2");
+        cmd.Parameters.AddWithValue(tenant);
+        cmd.Parameters.AddWithValue(id);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new AccountView(r.GetString(0), "account", r.GetString(1), r.GetString(2).Trim(), r.GetInt64(3), r.GetDateTime(4)) : null;
+    }
+
+    public sealed record EntryView(string Id, string Object, long Amount, long BalanceAfter, string Type, string Source, DateTime CreatedAt);
+
+    /// <summary>An entry's id: its position in the ledger.</summary>
+    public static string EntryId(long pk) => "le_" + pk.ToString(CultureInfo.InvariantCulture);
+
+    public static long? EntryPk(string? id) =>
+        id is not null && id.StartsWith("le_", StringComparison.Ordinal) && long.TryParse(id.AsSpan(3), NumberStyles.None, CultureInfo.InvariantCulture, out var pk) ? pk : null;
+
+    /// <summary>An account's entries, newest first, before entry <paramref name="beforePk"/> when given.</summary>
+    public async Task<Page<EntryView>> EntriesAsync(string tenant, string account, int limit, long? beforePk, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand("""
+            SELECT id, amount, balance_after, type, source, created_at FROM ledger_entries
+            WHERE tenant_id = $1 AND account_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4
+            """);
+        cmd.Parameters.AddWithValue(tenant);
+        cmd.Parameters.AddWithValue(account);
+        cmd.Parameters.AddWithValue(beforePk ?? long.MaxValue);
+        cmd.Parameters.AddWithValue(limit + 1);
+        return await PageAsync(cmd, limit, r => new EntryView(EntryId(r.GetInt64(0)), "ledger_entry", r.GetInt64(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetDateTime(5)), ct);
+    }
+
+    /// <summary>The account's statement for [from, to): the balance before the first entry, one line per entry, oldest
+    /// first, and the balance after the last.</summary>
+    public async Task WriteStatementAsync(string tenant, string account, DateTime from, DateTime to, Stream output, CancellationToken ct)
+    {
+        await using var writer = new StreamWriter(output, new UTF8Encoding(false), 16 * 1024, leaveOpen: true);
+        long opening = 0;
+        await using (var before = Db.CreateCommand("""
+            SELECT balance_after FROM ledger_entries WHERE tenant_id = $1 AND account_id = $2 AND created_at < $3 ORDER BY id DESC LIMIT 1
+            """))
+        {
+            before.Parameters.AddWithValue(tenant);
+            before.Parameters.AddWithValue(account);
+            before.Parameters.AddWithValue(from);
+            opening = await before.ExecuteScalarAsync(ct) is long b ? b : 0;
+        }
+
+        static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
+        await writer.WriteAsync("id,created_at,type,source,amount,balance_after\n");
+        await writer.WriteAsync($"opening_balance,{ApiJson.Time(from)},,,,{N(opening)}\n");
+        var closing = opening;
+        await using (var cmd = Db.CreateCommand("""
+            SELECT id, created_at, type, source, amount, balance_after FROM ledger_entries
+            WHERE tenant_id = $1 AND account_id = $2 AND created_at >= $3 AND created_at < $4 ORDER BY id
+            """))
+        {
+            cmd.Parameters.AddWithValue(tenant);
+            cmd.Parameters.AddWithValue(account);
+            cmd.Parameters.AddWithValue(from);
+            cmd.Parameters.AddWithValue(to);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                closing = r.GetInt64(5);
+                await writer.WriteAsync($"{EntryId(r.GetInt64(0))},{ApiJson.Time(r.GetDateTime(1))},{r.GetString(2)},{r.GetString(3)},{N(r.GetInt64(4))},{N(closing)}\n");
+            }
+        }
+
+        await writer.WriteAsync($"closing_balance,{ApiJson.Time(to)},,,,{N(closing)}\n");
+    }
+
+    public async Task<Transfer?> TransferAsync(string tenant, string id, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand($"SELECT {TransferColumns} FROM transfers WHERE tenant_id = $1 AND id = $2");
+        cmd.Parameters.AddWithValue(tenant);
+        cmd.Parameters.AddWithValue(id);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? ReadTransfer(r) : null;
+    }
+
+    /// <summary>Newest first, to or from <paramref name="account"/> when given; null when <paramref name="startingAfter"/>
+    /// names no transfer of this tenant.</summary>
+    public async Task<Page<Transfer>?> TransfersAsync(string tenant, string? account, int limit, string? startingAfter, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand();
+        cmd.Parameters.AddWithValue(tenant);
+        var after = "";
+        if (startingAfter is not null)
+        {
+            if (!await ExistsAsync("SELECT 1 FROM transfers WHERE tenant_id = $1 AND id = $2", tenant, startingAfter, ct))
+            {
+                return null;
+            }
+
+            cmd.Parameters.AddWithValue(startingAfter);
+            after = " AND (created_at, id) < (SELECT created_at, id FROM transfers WHERE tenant_id = $1 AND id = $2)";
+        }
+
+        cmd.Parameters.AddWithValue(limit + 1);
+        var lim = "$" + cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+        if (account is null)
+        {
+            cmd.CommandText = $"SELECT {TransferColumns} FROM transfers WHERE tenant_id = $1{after} ORDER BY created_at DESC, id DESC LIMIT {lim}";
+        }
+        else
+        {
+            // Each side walks its own index; the union keeps the newest of both.
+            cmd.Parameters.AddWithValue(account);
+            var acct = "$" + cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+            cmd.CommandText = $"""
+                SELECT * FROM (
+                    (SELECT {TransferColumns} FROM transfers WHERE tenant_id = $1 AND from_account = {acct}{after} ORDER BY created_at DESC, id DESC LIMIT {lim})
+                    UNION ALL
+                    (SELECT {TransferColumns} FROM transfers WHERE tenant_id = $1 AND to_account = {acct}{after} ORDER BY created_at DESC, id DESC LIMIT {lim})
+                ) t ORDER BY created_at DESC, id DESC LIMIT {lim}
+                """;
+        }
+
+        return await PageAsync(cmd, limit, ReadTransfer, ct);
+    }
+
+    private static Transfer ReadTransfer(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        From = r.GetString(1),
+        To = r.GetString(2),
+        Amount = r.GetInt64(3),
+        Currency = r.GetString(4).Trim(),
+        Description = r.IsDBNull(5) ? null : r.GetString(5),
+        Status = r.GetString(6),
+        FailureCode = r.IsDBNull(7) ? null : r.GetString(7),
+        CreatedAt = r.GetDateTime(8),
+    };
+
+    private static Customer ReadCustomer(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Kind = r.GetString(1),
+        Name = r.GetString(2),
+        Email = r.GetString(3),
+        Document = r.GetString(4),
+        Phone = r.IsDBNull(5) ? null : r.GetString(5),
+        Metadata = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(6)) ?? [],
+        Account = r.GetString(7),
+        CreatedAt = r.GetDateTime(8),
+        UpdatedAt = r.GetDateTime(9),
+    };
+
+    private async Task<bool> ExistsAsync(string sql, string tenant, string id, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand(sql);
+        cmd.Parameters.AddWithValue(tenant);
+        cmd.Parameters.AddWithValue(id);
+        return await cmd.ExecuteScalarAsync(ct) is not null;
+    }
+
+    private static async Task<Page<T>> PageAsync<T>(NpgsqlCommand cmd, int limit, Func<NpgsqlDataReader, T> read, CancellationToken ct)
+    {
+        var rows = new List<T>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            rows.Add(read(r));
+        }
+
+        var more = rows.Count > limit;
+        return new Page<T>(more ? rows[..limit] : rows, more);
+    }
+}
