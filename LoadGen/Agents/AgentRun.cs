@@ -245,6 +245,8 @@ internal sealed class AgentRun(string? dumpLatencies)
             RequestTimeout = TimeSpan.FromSeconds(w.RequestTimeoutS),
             DropAfter = TimeSpan.FromSeconds(w.DropAfterS),
             PingPath = w.PingPath,
+            Accounts = w.Accounts,
+            HotShare = w.HotShare,
             Quiet = true,
             JudgeUntil = false,
             ShareIndex = w.ShareIndex,

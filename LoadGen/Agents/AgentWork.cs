@@ -26,4 +26,6 @@ public sealed record AgentWork(
     double PollIntervalS,
     double CompletionTimeoutS,
     int ShareIndex,
-    int ShareCount);
+    int ShareCount,
+    int Accounts = 100,
+    double HotShare = 0.2);

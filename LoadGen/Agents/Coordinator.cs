@@ -161,7 +161,9 @@ internal sealed partial class Coordinator(
         settings.PollInterval.TotalSeconds,
         settings.CompletionTimeout.TotalSeconds,
         index,
-        agents.Count);
+        agents.Count,
+        settings.Accounts,
+        settings.HotShare);
 
     private async Task WaitReadyAsync(CancellationToken ct)
     {

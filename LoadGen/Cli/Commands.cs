@@ -37,6 +37,8 @@ internal static class Commands
     private static readonly Option<string> CompletionTimeout = new("--completion-timeout") { Description = "How long after the last arrival to wait for charges to become terminal", DefaultValueFactory = _ => "60s" };
     private static readonly Option<string> Timeout = new("--timeout") { Description = "Per-request timeout", DefaultValueFactory = _ => "30s" };
     private static readonly Option<string> DropAfter = new("--drop-after") { Description = "Drop (and count) an arrival not sent this long after its intended time", DefaultValueFactory = _ => "5s" };
+    private static readonly Option<int> Accounts = new("--accounts") { Description = "With transfers in the mix: accounts per tenant to pay from (each funded by a charge before the run)", DefaultValueFactory = _ => 100 };
+    private static readonly Option<double> HotShare = new("--hot-share") { Description = "With transfers in the mix: the share paid to each tenant's one merchant account (0–1)", DefaultValueFactory = _ => 0.2 };
     private static readonly Option<string> PingPath = new("--ping-path") { Description = "Path the 'ping' operation GETs", DefaultValueFactory = _ => "/health/live" };
     private static readonly Option<bool> Quiet = new("--quiet") { Description = "No live progress" };
     private static readonly Option<string?> Otlp = new("--otlp") { Description = "Push the run's metrics (rate, latency histogram, errors per second) with OpenTelemetry OTLP to this URL, e.g. http://collector:4318" };
@@ -99,7 +101,7 @@ internal static class Commands
     private static Option[] Common() =>
     [
         Target, ApiKey, AdminToken, Tenants, Out, MixOption, Connections, Concurrency, Http2, Warmup, ThresholdOption,
-        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, Timeout, DropAfter, PingPath, Quiet, RecordAccepted, Otlp, OtlpGrpc,
+        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, Timeout, DropAfter, PingPath, Accounts, HotShare, Quiet, RecordAccepted, Otlp, OtlpGrpc,
     ];
 
     private static async Task<int> Execute(ParseResult parse, bool stress)
@@ -421,6 +423,8 @@ internal static class Commands
             RequestTimeout = PositiveDuration(p.GetValue(Timeout)!, "--timeout"),
             DropAfter = PositiveDuration(p.GetValue(DropAfter)!, "--drop-after"),
             PingPath = p.GetValue(PingPath)!,
+            Accounts = p.GetValue(Accounts) is var accounts and >= 2 and <= 100_000 ? accounts : throw new FormatException("--accounts must be 2–100000"),
+            HotShare = p.GetValue(HotShare) is var hot and >= 0 and <= 1 ? hot : throw new FormatException("--hot-share must be 0–1"),
             Quiet = p.GetValue(Quiet),
             Otlp = p.GetValue(Otlp) is { } otlp
                 ? Uri.TryCreate(otlp, UriKind.Absolute, out var otlpUri) && otlpUri.Scheme is "http" or "https" ? otlpUri : throw new FormatException("--otlp must be an http(s) URL")

@@ -58,6 +58,12 @@ public sealed record RunSettings
 
     public string PingPath { get; init; } = "/health/live";
 
+    /// <summary>With transfers in the mix: accounts per tenant to pay from, each funded before the run.</summary>
+    public int Accounts { get; init; } = 100;
+
+    /// <summary>With transfers in the mix: the share of them paid to the tenant's one merchant account (a hot account).</summary>
+    public double HotShare { get; init; } = 0.2;
+
     /// <summary>Appends "tenant_id,charge_id" for every 202 here (for invariant checkers: what was acknowledged).</summary>
     public string? RecordAccepted { get; init; }
 

@@ -20,6 +20,8 @@ internal sealed class FinCoreApi : IDisposable
     private readonly Uri listUri;
     private readonly Uri createUri;
     private readonly string chargesBase;
+    private readonly Uri transfersUri;
+    private readonly double hotShare;
     private readonly string runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
     private long sequence;
 
@@ -31,6 +33,8 @@ internal sealed class FinCoreApi : IDisposable
         listUri = new Uri(target, "/v1/charges?limit=10");
         createUri = new Uri(target, "/v1/charges");
         chargesBase = new Uri(target, "/v1/charges/").AbsoluteUri;
+        transfersUri = new Uri(target, "/v1/transfers");
+        hotShare = settings.HotShare;
         version = settings.Http2 ? HttpVersion.Version20 : HttpVersion.Version11;
         // One handler per connection: a worker's requests go to its own socket (no shared pool lock), and with
         // HTTP/2 each handler's single connection multiplexes the streams of the workers mapped to it.
@@ -94,7 +98,84 @@ internal sealed class FinCoreApi : IDisposable
             log($"created {tenants.Count} tenants through the operator API");
         }
 
+        if (settings.Mix.Weights.ContainsKey(Operation.Transfer))
+        {
+            await Task.WhenAll(tenants.Select(t => PrepareAccountsAsync(setup, t, settings.Accounts, ct))).ConfigureAwait(false);
+            log($"opened and funded {settings.Accounts} accounts and a merchant per tenant for transfers");
+        }
+
         return new FinCoreApi(settings, tenants);
+    }
+
+    /// <summary>Each tenant's payers (individuals) and merchant, the payers funded by a charge each (through the PSP),
+    /// waited for until every balance shows it.</summary>
+    private static async Task PrepareAccountsAsync(HttpClient setup, TenantContext tenant, int accounts, CancellationToken ct)
+    {
+        const long Funding = 1_000_000; // the default per-charge limit of a tenant
+        var setupId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
+        async Task<string> PostAsync(string path, string body, string key, HttpStatusCode expected, string property)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tenant.ApiKey);
+                req.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+                using var res = await setup.SendAsync(req, ct).ConfigureAwait(false);
+                var text = await res.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                if (res.StatusCode == expected)
+                {
+                    using var doc = JsonDocument.Parse(text);
+                    return doc.RootElement.GetProperty(property).GetString()!;
+                }
+
+                if ((int)res.StatusCode is not (429 or 503) || attempt >= 20)
+                {
+                    throw new SetupException($"POST {path} answered {(int)res.StatusCode}: {Trim(text)}");
+                }
+
+                await Task.Delay(250, ct).ConfigureAwait(false);
+            }
+        }
+
+        tenant.Merchant = await PostAsync("/v1/customers",
+            """{"kind":"merchant","name":"LoadGen merchant","email":"merchant@loadgen.example","document":"11222333000181"}""",
+            $"lg-{setupId}-merchant", HttpStatusCode.Created, "account").ConfigureAwait(false);
+        var payers = new string[accounts];
+        await Parallel.ForAsync(0, accounts, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, c) =>
+        {
+            payers[i] = await PostAsync("/v1/customers",
+                $$$"""{"kind":"individual","name":"LoadGen payer {{{i}}}","email":"payer{{{i}}}@loadgen.example","document":"52998224725"}""",
+                $"lg-{setupId}-payer-{i}", HttpStatusCode.Created, "account").ConfigureAwait(false);
+            await PostAsync("/v1/charges",
+                $$$"""{"amount":{{{Funding}}},"currency":"{{{tenant.Currency}}}","payment_method":"pm_card_visa","account":"{{{payers[i]}}}","description":"loadgen funding"}""",
+                $"lg-{setupId}-fund-{i}", HttpStatusCode.Accepted, "id").ConfigureAwait(false);
+        }).ConfigureAwait(false);
+
+        // The charges succeed through the PSP: wait until every account has its funding.
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        foreach (var account in payers)
+        {
+            while (true)
+            {
+                using var req = new HttpRequestMessage(HttpMethod.Get, "/v1/accounts/" + account);
+                req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tenant.ApiKey);
+                using var res = await setup.SendAsync(req, ct).ConfigureAwait(false);
+                using var doc = JsonDocument.Parse(await res.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+                if (res.IsSuccessStatusCode && doc.RootElement.GetProperty("balance").GetInt64() >= Funding)
+                {
+                    break;
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new SetupException($"account {account} was not funded within 2 minutes (its charge did not succeed)");
+                }
+
+                await Task.Delay(200, ct).ConfigureAwait(false);
+            }
+        }
+
+        tenant.Accounts = payers;
     }
 
     /// <summary>Sends one request of <paramref name="op"/>; <paramref name="ct"/> times it out, <paramref name="runToken"/> ends the run.</summary>
@@ -115,6 +196,7 @@ internal sealed class FinCoreApi : IDisposable
         using var request = op switch
         {
             Operation.Create => CreateRequest(tenant),
+            Operation.Transfer => TransferRequest(tenant),
             Operation.Get => new HttpRequestMessage(HttpMethod.Get, new Uri(chargesBase + id)),
             Operation.Cancel => new HttpRequestMessage(HttpMethod.Post, new Uri(chargesBase + id + "/cancel")),
             Operation.List => new HttpRequestMessage(HttpMethod.Get, listUri),
@@ -234,6 +316,19 @@ internal sealed class FinCoreApi : IDisposable
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", $"lg-{runId}-{n}");
+        return request;
+    }
+
+    /// <summary>From one of the tenant's payers to the merchant (<c>--hot-share</c> of them) or to another payer.</summary>
+    private HttpRequestMessage TransferRequest(TenantContext tenant)
+    {
+        var n = Interlocked.Increment(ref sequence);
+        var accounts = tenant.Accounts;
+        var from = Random.Shared.Next(accounts.Length);
+        var to = Random.Shared.NextDouble() < hotShare ? tenant.Merchant! : accounts[(from + 1 + Random.Shared.Next(accounts.Length - 1)) % accounts.Length];
+        var body = $$$"""{"from":"{{{accounts[from]}}}","to":"{{{to}}}","amount":{{{1 + Random.Shared.Next(1000)}}},"description":"loadgen {{{runId}}}"}""";
+        var request = new HttpRequestMessage(HttpMethod.Post, transfersUri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.TryAddWithoutValidation("Idempotency-Key", $"lg-{runId}-{n}");
         return request;
     }

@@ -1,7 +1,14 @@
 namespace FinCore.LoadGen.Workloads;
 
-/// <summary>One tenant the run acts as: its key, its settlement currency and the charges it created.</summary>
+/// <summary>One tenant the run acts as: its key, its settlement currency, the charges it created and, for transfers,
+/// its funded accounts.</summary>
 internal sealed record TenantContext(string Id, string ApiKey, string Currency)
 {
     public RecentIds Recent { get; } = new();
+
+    /// <summary>Accounts transfers are paid from (and to); empty unless the mix has transfers.</summary>
+    public string[] Accounts { get; set; } = [];
+
+    /// <summary>The merchant's account: receives <c>--hot-share</c> of the transfers.</summary>
+    public string? Merchant { get; set; }
 }

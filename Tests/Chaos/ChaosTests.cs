@@ -40,7 +40,8 @@ public sealed class ChaosCollection : ICollectionFixture<ChaosCluster>
 /// <summary>
 /// The short version of every ops/chaos scenario at 300 charges/s: after the faults, every invariant holds — nothing
 /// acknowledged lost or stuck (terminal within 60 s of the last fault), nothing captured twice, no status backwards,
-/// no idempotency violation, no cross-tenant read, audit chains verify, no 5xx but 503.
+/// no idempotency violation, no cross-tenant read, audit chains verify, money conserved through the transfers made under
+/// the faults (no half-applied transfer, every ledger transaction balanced), no 5xx but 503.
 /// </summary>
 [Collection(ChaosCollection.Name)]
 public sealed class ChaosTests(ChaosCluster chaos, ITestOutputHelper output)
@@ -57,6 +58,7 @@ public sealed class ChaosTests(ChaosCluster chaos, ITestOutputHelper output)
         var result = await ChaosRunner.RunAsync(chaos.Cluster, Scenarios.Get(scenario, longRun: false), 300, Path.Combine(chaos.Dir, scenario), output.WriteLine, CancellationToken.None);
         output.WriteLine(ChaosRunner.Table([result]));
         Assert.True(result.Acknowledged > 1000, $"the scenario ran under load ({result.Acknowledged} acknowledged)");
+        Assert.True(result.Transfers > 100, $"transfers ran under the faults ({result.Transfers} succeeded)");
         Assert.True(result.Passed, ChaosRunner.Summary(result) + "\n" + string.Join("\n", result.Notes.Take(20)));
     }
 }

@@ -88,8 +88,9 @@ internal static class ChaosRunner
         log($"  warm-up done: {report.Sent} of {report.Scheduled} requests sent ({report.Throughput:0}/s)");
     }
 
-    /// <summary>LoadGen at <paramref name="chargesPerSecond"/> creates a second (80% of its requests; 20% read) over 64
-    /// connections, requests dropped once 10 s behind schedule.</summary>
+    /// <summary>LoadGen at <paramref name="chargesPerSecond"/> creates a second (80% of its requests; 10% read, 10%
+    /// transfers between 20 funded accounts per tenant and a merchant) over 64 connections, requests dropped once 10 s
+    /// behind schedule.</summary>
     private static Process StartLoadGen(LocalCluster cluster, double chargesPerSecond, TimeSpan load, string outDir, params string[] extra)
     {
         var requestsPerSecond = chargesPerSecond / 0.8;
@@ -97,7 +98,7 @@ internal static class ChaosRunner
         [
             "run", "--target", cluster.GatewayUrl, "--admin-token", cluster.AdminToken, "--tenants", "3",
             "--rate", requestsPerSecond.ToString("0.#", CultureInfo.InvariantCulture), "--duration", $"{load.TotalSeconds:0}s",
-            "--mix", "create=80,get=20", "--connections", "64", "--timeout", "10s", "--drop-after", "10s",
+            "--mix", "create=80,get=10,transfer=10", "--accounts", "20", "--connections", "64", "--timeout", "10s", "--drop-after", "10s",
             "--out", Path.Combine(outDir, "loadgen"), "--quiet", .. extra,
         ];
         Directory.CreateDirectory(outDir);
@@ -109,18 +110,19 @@ internal static class ChaosRunner
     public static string Summary(CheckResult r) =>
         $"sent {Sent(r)}, acknowledged {r.Acknowledged} (succeeded {r.Succeeded}, failed {r.Failed}, dead-lettered {r.DeadLettered}), stuck {r.Stuck}, lost {r.Lost}, " +
         $"double-captured {r.DoubleCaptured}, ledger mismatches {r.LedgerMismatches}, backwards {r.BackwardsTransitions}, idempotency violations {r.IdempotencyViolations}/{r.IdempotencyChecks}, " +
-        $"cross-tenant reads {r.CrossTenantReads}/{r.CrossTenantChecks}, audit breaks {r.AuditChainBreaks}, 5xx other than 503 {r.Unexpected5xx}, 503 {r.Responses503}, " +
+        $"cross-tenant reads {r.CrossTenantReads}/{r.CrossTenantChecks}, audit breaks {r.AuditChainBreaks}, transfers {r.Transfers}, money violations {r.MoneyViolations}, " +
+        $"5xx other than 503 {r.Unexpected5xx}, 503 {r.Responses503}, " +
         $"no response {r.TransportErrors}, settled {r.SettledSecondsAfterLastFault} s after the last fault";
 
     /// <summary>The results as a Markdown table (for the README).</summary>
     public static string Table(IEnumerable<CheckResult> results)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| scenario | faults | load | LoadGen sent (dropped) | acknowledged | succeeded / failed / dead-lettered | stuck | lost | double-captured | ledger mismatches | backwards | idempotency | cross-tenant | audit | 5xx ≠ 503 | 503 | settled after last fault |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| scenario | faults | load | LoadGen sent (dropped) | acknowledged | succeeded / failed / dead-lettered | stuck | lost | double-captured | ledger mismatches | backwards | idempotency | cross-tenant | audit | transfers (money violations) | 5xx ≠ 503 | 503 | settled after last fault |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Faults} | {r.Rate:0} charges/s, {r.LoadSeconds:0} s | {Sent(r)} | {r.Acknowledged} | {r.Succeeded} / {r.Failed} / {r.DeadLettered} | {r.Stuck} | {r.Lost} | {r.DoubleCaptured} | {r.LedgerMismatches} | {r.BackwardsTransitions} | {r.IdempotencyViolations} of {r.IdempotencyChecks} | {r.CrossTenantReads} of {r.CrossTenantChecks} | {(r.AuditChainBreaks == 0 ? "verifies" : r.AuditChainBreaks + " breaks")} | {r.Unexpected5xx} | {r.Responses503} | {r.SettledSecondsAfterLastFault} s |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Faults} | {r.Rate:0} charges/s, {r.LoadSeconds:0} s | {Sent(r)} | {r.Acknowledged} | {r.Succeeded} / {r.Failed} / {r.DeadLettered} | {r.Stuck} | {r.Lost} | {r.DoubleCaptured} | {r.LedgerMismatches} | {r.BackwardsTransitions} | {r.IdempotencyViolations} of {r.IdempotencyChecks} | {r.CrossTenantReads} of {r.CrossTenantChecks} | {(r.AuditChainBreaks == 0 ? "verifies" : r.AuditChainBreaks + " breaks")} | {r.Transfers} ({r.MoneyViolations}) | {r.Unexpected5xx} | {r.Responses503} | {r.SettledSecondsAfterLastFault} s |");
         }
 
         return sb.ToString();

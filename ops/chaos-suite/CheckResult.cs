@@ -47,6 +47,14 @@ internal sealed record CheckResult
 
     public long AuditChainBreaks { get; init; }
 
+    /// <summary>Transfers LoadGen's <c>transfer</c> operations made that succeeded, across the tenants checked.</summary>
+    public long Transfers { get; init; }
+
+    /// <summary>Money conservation broken: a ledger transaction not summing to zero, a balance below zero or not the sum of
+    /// its entries, a tenant whose balances are not what came in minus what is in transit, a transfer half-applied
+    /// (still pending after the settle, or its entries not its status).</summary>
+    public long MoneyViolations { get; init; }
+
     /// <summary>5xx responses other than 503 (LoadGen and the probes).</summary>
     public long Unexpected5xx { get; init; }
 
@@ -64,5 +72,5 @@ internal sealed record CheckResult
     public List<string> Notes { get; init; } = [];
 
     public bool Passed => Stuck == 0 && Lost == 0 && DoubleCaptured == 0 && LedgerMismatches == 0 && BackwardsTransitions == 0
-        && IdempotencyViolations == 0 && CrossTenantReads == 0 && AuditChainBreaks == 0 && Unexpected5xx == 0;
+        && IdempotencyViolations == 0 && CrossTenantReads == 0 && AuditChainBreaks == 0 && Unexpected5xx == 0 && MoneyViolations == 0;
 }

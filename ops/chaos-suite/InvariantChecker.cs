@@ -153,8 +153,11 @@ internal static class InvariantChecker
             }
         }
 
+        var (transfers, money) = await CheckMoneyAsync(cluster, tenants.Distinct().ToArray(), notes);
         return result with
         {
+            Transfers = transfers,
+            MoneyViolations = money,
             Acknowledged = ids.Length,
             Succeeded = status.Values.Count(s => s == "succeeded"),
             Failed = status.Values.Count(s => s == "failed"),
@@ -168,6 +171,65 @@ internal static class InvariantChecker
             AuditChainBreaks = breaks,
             Notes = notes,
         };
+    }
+
+    /// <summary>Money conservation per tenant, from the ledger's tables: (1) every ledger transaction sums to zero;
+    /// (2) no balance is below zero and each is the sum of its account's entries; (3) the tenant's balances add up to
+    /// what charges brought in (the <c>psp</c> account's entries, negated) less what is in transit (pending transfers);
+    /// (4) no transfer is still pending (the sweeper finishes what its caller left) and each has the entries its status
+    /// says: four if it succeeded, none if it failed. Returns the transfers that succeeded and the violations.</summary>
+    private static async Task<(long Transfers, long Violations)> CheckMoneyAsync(LocalCluster cluster, string[] tenants, List<string> notes)
+    {
+        long violations = 0;
+        long transfers = 0;
+        await using var conn = new NpgsqlConnection(cluster.Postgres);
+        await conn.OpenAsync();
+        async Task CountAsync(string what, string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            cmd.Parameters.AddWithValue("tenants", tenants);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                violations++;
+                if (violations <= 10)
+                {
+                    notes.Add($"money: {what}: {string.Join(", ", Enumerable.Range(0, r.FieldCount).Select(i => r.GetValue(i)))}");
+                }
+            }
+        }
+
+        await CountAsync("ledger transaction not balanced (tenant, txn, sum)", """
+            SELECT tenant_id, txn_id, sum(amount) FROM ledger_entries WHERE tenant_id = ANY(@tenants)
+            GROUP BY tenant_id, txn_id HAVING sum(amount) <> 0
+            """);
+        await CountAsync("balance below zero or not its entries (tenant, account, balance, entries)", """
+            SELECT a.tenant_id, a.id, a.balance, coalesce(e.total, 0) FROM accounts a
+            LEFT JOIN (SELECT tenant_id, account_id, sum(amount) AS total FROM ledger_entries WHERE tenant_id = ANY(@tenants)
+                       GROUP BY tenant_id, account_id) e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
+            WHERE a.tenant_id = ANY(@tenants) AND (a.balance < 0 OR a.balance <> coalesce(e.total, 0))
+            """);
+        await CountAsync("balances not funding less transit (tenant, balances, funded, in transit)", """
+            SELECT t.tenant, coalesce(b.total, 0), coalesce(f.funded, 0), coalesce(x.transit, 0)
+            FROM unnest(@tenants::text[]) AS t(tenant)
+            LEFT JOIN (SELECT tenant_id, sum(balance) AS total FROM accounts GROUP BY tenant_id) b ON b.tenant_id = t.tenant
+            LEFT JOIN (SELECT tenant_id, -sum(amount) AS funded FROM ledger_entries WHERE account_id = 'psp' GROUP BY tenant_id) f ON f.tenant_id = t.tenant
+            LEFT JOIN (SELECT tenant_id, sum(amount) AS transit FROM ledger_entries WHERE account_id = 'transit' GROUP BY tenant_id) x ON x.tenant_id = t.tenant
+            WHERE coalesce(b.total, 0) <> coalesce(f.funded, 0) - coalesce(x.transit, 0)
+            """);
+        await CountAsync("transfer half-applied (tenant, transfer, status, entries)", """
+            SELECT t.tenant_id, t.id, t.status, count(e.id) FROM transfers t
+            LEFT JOIN ledger_entries e ON e.tenant_id = t.tenant_id AND e.source = t.id
+            WHERE t.tenant_id = ANY(@tenants) GROUP BY t.tenant_id, t.id, t.status
+            HAVING t.status = 'pending' OR count(e.id) <> CASE t.status WHEN 'succeeded' THEN 4 ELSE 0 END
+            """);
+        await using (var cmd = new NpgsqlCommand("SELECT count(*) FROM transfers WHERE tenant_id = ANY(@tenants) AND status = 'succeeded'", conn))
+        {
+            cmd.Parameters.AddWithValue("tenants", tenants);
+            transfers = (long)(await cmd.ExecuteScalarAsync())!;
+        }
+
+        return (transfers, violations);
     }
 
     /// <summary>Why a charge may still be open: its retry grain's stored state and its Orleans attempt reminder (a charge
