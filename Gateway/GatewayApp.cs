@@ -98,6 +98,7 @@ internal static class GatewayApp
         app.MapCustomersApi();
         app.MapAccountsApi();
         app.MapTransfersApi();
+        app.MapRefundsApi();
         app.MapTenantApi();
         app.MapAdminApi();
         app.MapDeadLettersApi();

@@ -42,4 +42,8 @@ public sealed record Charge
     /// <summary>The account a succeeded charge credits (funding), in the same transaction that settles it.</summary>
     [Id(15)]
     public string? Account { get; init; }
+    /// <summary>What refunds have taken back or are taking back (pending and succeeded refunds; a failed one gives its
+    /// amount back). Never above <see cref="Amount"/>.</summary>
+    [Id(16)]
+    public long AmountRefunded { get; init; }
 }

@@ -25,3 +25,11 @@ public sealed class AccountNotFoundException(string message) : Exception(message
 
 [GenerateSerializer, Alias("fincore.invalid-transfer")]
 public sealed class InvalidTransferException(string message) : Exception(message);
+
+/// <summary>A refund above what is left of its charge.</summary>
+[GenerateSerializer, Alias("fincore.amount-too-large")]
+public sealed class AmountTooLargeException(string message) : Exception(message);
+
+/// <summary>An account cannot cover a debit (nothing was moved).</summary>
+[GenerateSerializer, Alias("fincore.insufficient-funds")]
+public sealed class InsufficientFundsException(string message) : Exception(message);

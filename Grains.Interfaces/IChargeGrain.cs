@@ -44,4 +44,17 @@ public interface IChargeGrain : IGrainWithStringKey
     /// died between the commit and the attempt): hand it to its retry grain again. Nothing for a settled charge.</summary>
     [Alias("resume")]
     Task Resume();
+
+    /// <summary>Refunds part or all of a succeeded charge: reserves the amount on the charge (and, for a charge that funded
+    /// an account, debits the account) in one transaction with the refund's row, then hands the refund to its
+    /// <see cref="IRefundGrain"/>. A repeated command replays the refund as it stands. <see cref="AmountTooLargeException"/>
+    /// above what is left, <see cref="InsufficientFundsException"/> when the funded account cannot cover it,
+    /// <see cref="InvalidChargeStateException"/> for a charge that did not succeed.</summary>
+    [Alias("refund")]
+    Task<RefundResult> Refund(RefundCommand command);
+
+    /// <summary>The PSP's final answer for one of this charge's refunds: the refund settles (a failed one gives its
+    /// amount back to the charge and to the account it debited). A repeated or late answer changes nothing.</summary>
+    [Alias("apply-refund-result")]
+    Task<Refund> ApplyRefundResult(string refundId, PspRefundOutcome outcome);
 }

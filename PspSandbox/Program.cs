@@ -111,6 +111,64 @@ app.MapPost("/v1/payments", async (HttpContext http) =>
 
 app.MapGet("/v1/payments/{key}", (string key) => ledger.Find(key) is { } payment ? Outcome(payment) : Results.Json(new { error = "not_found" }, json, statusCode: 404));
 
+// Refunds: idempotent by key like payments, decided once (never more than was captured), with the same faults:
+// outage, latency, errors before anything is recorded, declines, and answers lost after the refund was decided.
+// Always synchronous (no callback).
+app.MapPost("/v1/refunds", async (HttpContext http) =>
+{
+    var f = faults;
+    if (f.Outage)
+    {
+        return Results.Json(new { error = "outage" }, json, statusCode: 503);
+    }
+
+    var key = http.Request.Headers["Idempotency-Key"].ToString();
+    if (key.Length is 0 or > 255)
+    {
+        return Results.Json(new { error = "Idempotency-Key is required" }, json, statusCode: 400);
+    }
+
+    string paymentKey;
+    long amount;
+    try
+    {
+        using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+        paymentKey = doc.RootElement.GetProperty("payment").GetString() ?? "";
+        amount = doc.RootElement.GetProperty("amount").GetInt64();
+    }
+    catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+    {
+        return Results.Json(new { error = "body needs payment and amount" }, json, statusCode: 400);
+    }
+
+    if (amount <= 0 || paymentKey.Length == 0)
+    {
+        return Results.Json(new { error = "amount must be positive and payment named" }, json, statusCode: 400);
+    }
+
+    TimeSpan latency;
+    lock (randomLock)
+    {
+        latency = f.DrawLatency(random);
+    }
+
+    await Task.Delay(latency, http.RequestAborted);
+    if (ledger.FindRefund(key) is null && Roll() < f.ErrorRate)
+    {
+        return Results.Json(new { error = "internal_error" }, json, statusCode: 500);
+    }
+
+    var (refund, repeat) = ledger.RefundOnce(key, paymentKey, amount, () => Roll() < f.DeclineRate);
+    if (!repeat && Roll() < f.TimeoutRate)
+    {
+        await Task.Delay(Timeout.InfiniteTimeSpan, http.RequestAborted);
+    }
+
+    return RefundOutcome(refund);
+});
+
+app.MapGet("/v1/refunds/{key}", (string key) => ledger.FindRefund(key) is { } refund ? RefundOutcome(refund) : Results.Json(new { error = "not_found" }, json, statusCode: 404));
+
 app.MapPut("/admin/faults", async (HttpContext http) =>
 {
     Faults? next;
@@ -137,11 +195,17 @@ app.MapGet("/admin/faults", () => Results.Json(faults, json));
 app.MapGet("/admin/ledger", () =>
 {
     var all = ledger.All.ToList();
+    var refunds = ledger.Refunds.ToList();
     return Results.Json(new
     {
         captures = all.Where(x => x.Status == "captured").OrderBy(x => x.CapturedAt).Select(x => new
         {
             idempotency_key = x.Key, reference = x.Reference, amount = x.Amount, currency = x.Currency, captured_at = x.CapturedAt, duplicates = x.Duplicates, captures = x.Captures,
+        }),
+        refunds = refunds.OrderBy(x => x.At).Select(x => new
+        {
+            idempotency_key = x.Key, reference = x.Reference, payment = x.Payment, amount = x.Amount, status = x.Status, failure_code = x.FailureCode,
+            refunded_at = x.At, duplicates = x.Duplicates,
         }),
         totals = new
         {
@@ -151,6 +215,11 @@ app.MapGet("/admin/ledger", () =>
             pending = all.Count(x => x.Status == "pending"),
             duplicates = all.Sum(x => x.Duplicates),
             double_captures = all.Count(x => x.Captures > 1),
+            refunds = refunds.Count(x => x.Status == "refunded"),
+            refunded = refunds.Where(x => x.Status == "refunded").Sum(x => x.Amount),
+            refunds_failed = refunds.Count(x => x.Status == "failed"),
+            refund_duplicates = refunds.Sum(x => x.Duplicates),
+            over_refunded = all.Count(x => x.Refunded > x.Amount),
         },
     }, json);
 });
@@ -161,6 +230,9 @@ return 0;
 IResult Outcome(Ledger.Payment payment) => payment.Status == "pending"
     ? Results.Json(new { reference = payment.Reference, status = "pending" }, json, statusCode: 202)
     : Results.Json(new { reference = payment.Reference, status = payment.Status, decline_code = payment.DeclineCode }, json);
+
+IResult RefundOutcome(Ledger.Refund refund) =>
+    Results.Json(new { reference = refund.Reference, status = refund.Status, failure_code = refund.FailureCode }, json);
 
 async Task ResolveLaterAsync(Ledger.Payment payment, Faults f)
 {

@@ -18,7 +18,8 @@ internal static class ReportsApi
         return api;
     }
 
-    /// <summary>Counts and amounts per status and per day (UTC) for <c>from</c> (inclusive) to <c>to</c> (exclusive).</summary>
+    /// <summary>Counts and amounts of charges per status and per day (UTC) for <c>from</c> (inclusive) to <c>to</c>
+    /// (exclusive), and the same for transfers and refunds.</summary>
     private static async Task<IResult> SummaryAsync(HttpContext http, ReadModel readModel)
     {
         if (Range(http, out var from, out var to) is { } error)
@@ -26,24 +27,35 @@ internal static class ReportsApi
             return error;
         }
 
-        var rows = await readModel.SummaryAsync(http.Tenant().TenantId, from, to, http.RequestAborted);
+        var tenant = http.Tenant().TenantId;
+        var rows = await readModel.SummaryAsync(tenant, from, to, http.RequestAborted);
+        var movements = await readModel.MoneyMovementAsync(tenant, from, to, http.RequestAborted);
+        var (transfers, refunds) = (movements.Where(m => m.Kind == "transfers").Select(m => m.Row).ToList(), movements.Where(m => m.Kind == "refunds").Select(m => m.Row).ToList());
         return TypedResults.Json(new
         {
             @object = "report.summary",
             from = DateOnly.FromDateTime(from).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             to = DateOnly.FromDateTime(to).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             currency = http.Tenant().Currency,
-            by_status = rows.GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new { status = g.Key, count = g.Sum(r => r.Count), amount = g.Sum(r => r.Amount) }),
-            by_day = rows.GroupBy(r => r.Day).OrderBy(g => g.Key).Select(g => new
-            {
-                date = g.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                count = g.Sum(r => r.Count),
-                amount = g.Sum(r => r.Amount),
-                by_status = g.ToDictionary(r => r.Status, r => new { count = r.Count, amount = r.Amount }),
-            }),
+            by_status = ByStatus(rows),
+            by_day = ByDay(rows),
+            transfers = new { count = transfers.Sum(r => r.Count), amount = transfers.Sum(r => r.Amount), by_status = ByStatus(transfers), by_day = ByDay(transfers) },
+            refunds = new { count = refunds.Sum(r => r.Count), amount = refunds.Sum(r => r.Amount), by_status = ByStatus(refunds), by_day = ByDay(refunds) },
         }, ApiJson.Options);
     }
+
+    private static IEnumerable<object> ByStatus(List<ReadModel.SummaryRow> rows) =>
+        rows.GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new { status = g.Key, count = g.Sum(r => r.Count), amount = g.Sum(r => r.Amount) });
+
+    private static IEnumerable<object> ByDay(List<ReadModel.SummaryRow> rows) =>
+        rows.GroupBy(r => r.Day).OrderBy(g => g.Key).Select(g => new
+        {
+            date = g.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            count = g.Sum(r => r.Count),
+            amount = g.Sum(r => r.Amount),
+            by_status = g.ToDictionary(r => r.Status, r => new { count = r.Count, amount = r.Amount }),
+        });
 
     /// <summary>One CSV line per charge created in the range.</summary>
     private static async Task<IResult> StatementAsync(HttpContext http, ReadModel readModel)

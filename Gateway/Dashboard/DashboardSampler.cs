@@ -7,12 +7,17 @@ namespace FinCore.Gateway.Dashboard;
 /// <summary>
 /// Feeds the dashboard. Every second, from memory: a snapshot of this gateway's HTTP latency histogram (rate and
 /// percentiles come from differences between snapshots). Every two seconds, only while someone has the dashboard
-/// open: the membership table and its changes, the silos' activations and PSP outcome counters (HTTP to each silo)
-/// and the dead-letter count (a grain call). Keeps five minutes.
+/// open: the membership table and its changes, the silos' activations and PSP outcome counters (HTTP to each silo),
+/// the dead-letter count (a grain call) and the ledger's volume (the entries written since the last sample, a range of
+/// the entries' primary key). Keeps five minutes.
 /// </summary>
-internal sealed partial class DashboardSampler(RequestStats requests, ClusterSnapshots clusters, IGrainFactory grains, IHttpClientFactory httpClients, ILogger<DashboardSampler> log)
+internal sealed partial class DashboardSampler(RequestStats requests, ClusterSnapshots clusters, IGrainFactory grains, IHttpClientFactory httpClients,
+    FinCore.Persistence.Database database, ILogger<DashboardSampler> log)
     : BackgroundService
 {
+    private readonly LinkedList<LedgerSample> _ledger = new();
+    private long? _ledgerSeen;
+    private DateTime _ledgerSeenAt;
     private const int Keep = 300;
     private readonly Lock _gate = new();
     private readonly LinkedList<RequestSample> _samples = new();
@@ -49,8 +54,26 @@ internal sealed partial class DashboardSampler(RequestStats requests, ClusterSna
                 series,
                 _pspOutcomes,
                 _deadLetters,
-                [.. _changes]);
+                [.. _changes],
+                Ledger());
         }
+    }
+
+    /// <summary>Ledger transactions and the amount they moved: per second over the last ten seconds, and per type over
+    /// the five minutes kept.</summary>
+    private LedgerVolume? Ledger()
+    {
+        if (_ledger.Count == 0)
+        {
+            return null;
+        }
+
+        var last = _ledger.Last!.Value;
+        var recent = _ledger.Where(l => l.At > last.At.AddSeconds(-10)).ToList();
+        var seconds = Math.Max(1, (last.At - recent[0].Since).TotalSeconds);
+        var byType = _ledger.SelectMany(l => l.ByType).GroupBy(t => t.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new LedgerCount(g.Sum(t => t.Value.Transactions), g.Sum(t => t.Value.Amount)), StringComparer.Ordinal);
+        return new LedgerVolume(recent.Sum(l => l.ByType.Values.Sum(v => v.Transactions)) / seconds, recent.Sum(l => l.ByType.Values.Sum(v => v.Amount)) / seconds, byType);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -122,11 +145,60 @@ internal sealed partial class DashboardSampler(RequestStats requests, ClusterSna
             deadLetters = null;
         }
 
+        var ledger = await SampleLedgerAsync(ct);
         lock (_gate)
         {
             _cluster = cluster;
             _pspOutcomes = outcomes;
             _deadLetters = deadLetters;
+            if (ledger is not null)
+            {
+                _ledger.AddLast(ledger);
+                while (_ledger.Count > Keep / 2)
+                {
+                    _ledger.RemoveFirst();
+                }
+            }
+        }
+    }
+
+    /// <summary>The ledger transactions written since the last sample, by type (each has one positive entry, the amount
+    /// it moved). The first sample only notes where the ledger ends.</summary>
+    private async Task<LedgerSample?> SampleLedgerAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var cmd = database.DataSource.CreateCommand(_ledgerSeen is null
+                ? "SELECT NULL::text, 0::bigint, 0::bigint, coalesce(max(id), 0) FROM ledger_entries"
+                : """
+                  SELECT type, count(*) FILTER (WHERE amount > 0), coalesce(sum(amount) FILTER (WHERE amount > 0), 0)::bigint, max(id)
+                  FROM ledger_entries WHERE id > $1 GROUP BY type
+                  """);
+            if (_ledgerSeen is { } seen)
+            {
+                cmd.Parameters.AddWithValue(seen);
+            }
+
+            var byType = new Dictionary<string, LedgerCount>(StringComparer.Ordinal);
+            var max = _ledgerSeen ?? 0;
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                max = Math.Max(max, r.GetInt64(3));
+                if (!r.IsDBNull(0))
+                {
+                    byType[r.GetString(0)] = new LedgerCount(r.GetInt64(1), r.GetInt64(2));
+                }
+            }
+
+            var (first, since, now) = (_ledgerSeen is null, _ledgerSeenAt, DateTime.UtcNow);
+            (_ledgerSeen, _ledgerSeenAt) = (max, now);
+            return first ? null : new LedgerSample(since, now, byType);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            SampleFailed(log, "ledger: " + e.Message);
+            return null;
         }
     }
 
@@ -196,7 +268,16 @@ internal sealed partial class DashboardSampler(RequestStats requests, ClusterSna
     private static partial void SampleFailed(ILogger logger, string reason);
 
     private sealed record RequestSample(DateTime At, long Count, long Errors, long[] Buckets);
+
+    /// <summary>The ledger transactions written from <paramref name="Since"/> to <paramref name="At"/>.</summary>
+    private sealed record LedgerSample(DateTime Since, DateTime At, Dictionary<string, LedgerCount> ByType);
 }
+
+/// <summary>Ledger transactions and the amount (minor units, all currencies) they moved.</summary>
+internal sealed record LedgerCount(long Transactions, long Amount);
+
+/// <summary>The ledger's volume: per second lately, and per type (charge, transfer, refund) over the minutes kept.</summary>
+internal sealed record LedgerVolume(double TransactionsPerSecond, double AmountPerSecond, IReadOnlyDictionary<string, LedgerCount> ByType);
 
 internal sealed record SeriesPoint(DateTime At, double Rate, double? P50, double? P95, double? P99, double Errors5xxRate);
 
@@ -211,4 +292,5 @@ internal sealed record DashboardData(
     IReadOnlyList<SeriesPoint> Series,
     IReadOnlyDictionary<string, double> PspOutcomes,
     int? DeadLetters,
-    IReadOnlyList<MembershipChange> MembershipChanges);
+    IReadOnlyList<MembershipChange> MembershipChanges,
+    LedgerVolume? Ledger);

@@ -6,12 +6,14 @@ using Npgsql;
 
 namespace FinCore.Gateway.Data;
 
-/// <summary>Reads of customers, accounts, entries and transfers: SQL on the rows their grains write, every query scoped by
+/// <summary>Reads of customers, accounts, entries, transfers and refunds: SQL on the rows their grains write, every query scoped by
 /// the caller's tenant (another tenant's id finds nothing).</summary>
 internal sealed class LedgerReadModel(Database database)
 {
     private const string CustomerColumns = "id, kind, name, email, document, phone, metadata::text, account_id, created_at, updated_at";
     private const string TransferColumns = "id, from_account, to_account, amount, currency, description, status, failure_code, created_at";
+
+    private const string RefundColumns = "id, charge_id, amount, currency, account, status, failure_code, psp_reference, created_at, updated_at";
 
     private NpgsqlDataSource Db => database.DataSource;
 
@@ -169,6 +171,60 @@ internal sealed class LedgerReadModel(Database database)
 
         return await PageAsync(cmd, limit, ReadTransfer, ct);
     }
+
+    public async Task<Refund?> RefundAsync(string tenant, string id, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand($"SELECT {RefundColumns} FROM refunds WHERE tenant_id = $1 AND id = $2");
+        cmd.Parameters.AddWithValue(tenant);
+        cmd.Parameters.AddWithValue(id);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? ReadRefund(r) : null;
+    }
+
+    /// <summary>Newest first, all of the tenant's or one charge's; null when <paramref name="startingAfter"/> names no
+    /// refund of this tenant.</summary>
+    public async Task<Page<Refund>?> RefundsAsync(string tenant, string? charge, int limit, string? startingAfter, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand();
+        var sql = new StringBuilder($"SELECT {RefundColumns} FROM refunds WHERE tenant_id = $1");
+        cmd.Parameters.AddWithValue(tenant);
+        if (charge is not null)
+        {
+            cmd.Parameters.AddWithValue(charge);
+            sql.Append(" AND charge_id = $2");
+        }
+
+        if (startingAfter is not null)
+        {
+            if (!await ExistsAsync("SELECT 1 FROM refunds WHERE tenant_id = $1 AND id = $2", tenant, startingAfter, ct))
+            {
+                return null;
+            }
+
+            cmd.Parameters.AddWithValue(startingAfter);
+            var p = cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+            sql.Append($" AND (created_at, id) < (SELECT created_at, id FROM refunds WHERE tenant_id = $1 AND id = ${p})");
+        }
+
+        cmd.Parameters.AddWithValue(limit + 1);
+        sql.Append(" ORDER BY created_at DESC, id DESC LIMIT $").Append(cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture));
+        cmd.CommandText = sql.ToString();
+        return await PageAsync(cmd, limit, ReadRefund, ct);
+    }
+
+    private static Refund ReadRefund(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Charge = r.GetString(1),
+        Amount = r.GetInt64(2),
+        Currency = r.GetString(3).Trim(),
+        Account = r.IsDBNull(4) ? null : r.GetString(4),
+        Status = r.GetString(5),
+        FailureCode = r.IsDBNull(6) ? null : r.GetString(6),
+        PspReference = r.IsDBNull(7) ? null : r.GetString(7),
+        CreatedAt = r.GetDateTime(8),
+        UpdatedAt = r.GetDateTime(9),
+    };
 
     private static Transfer ReadTransfer(NpgsqlDataReader r) => new()
     {

@@ -12,7 +12,7 @@ internal sealed class ReadModel(Database database)
 {
     private const string ChargeColumns = """
         id, amount, currency, status, payment_method, description, customer, metadata::text, attempts, psp_reference,
-        failure_code, failure_message, risk_score, risk_decision, created_at, updated_at, account
+        failure_code, failure_message, risk_score, risk_decision, created_at, updated_at, account, amount_refunded
         """;
 
     private NpgsqlDataSource Db => database.DataSource;
@@ -119,11 +119,35 @@ internal sealed class ReadModel(Database database)
         return rows;
     }
 
+    /// <summary>Transfers and refunds per kind, status and day (UTC), from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public async Task<List<(string Kind, SummaryRow Row)>> MoneyMovementAsync(string tenant, DateTime from, DateTime to, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand("""
+            SELECT 'transfers', status, (created_at AT TIME ZONE 'UTC')::date AS day, count(*), coalesce(sum(amount), 0)::bigint
+            FROM transfers WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY status, day
+            UNION ALL
+            SELECT 'refunds', status, (created_at AT TIME ZONE 'UTC')::date AS day, count(*), coalesce(sum(amount), 0)::bigint
+            FROM refunds WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY status, day
+            ORDER BY 1, 3, 2
+            """);
+        cmd.Parameters.AddWithValue(tenant);
+        cmd.Parameters.AddWithValue(from);
+        cmd.Parameters.AddWithValue(to);
+        var rows = new List<(string, SummaryRow)>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            rows.Add((r.GetString(0), new SummaryRow(r.GetString(1), DateOnly.FromDateTime(r.GetDateTime(2)), r.GetInt64(3), r.GetInt64(4))));
+        }
+
+        return rows;
+    }
+
     /// <summary>Streams one CSV line per charge, oldest first.</summary>
     public async Task WriteStatementAsync(string tenant, DateTime from, DateTime to, Stream output, CancellationToken ct)
     {
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), 16 * 1024, leaveOpen: true);
-        await writer.WriteAsync("id,created_at,amount,currency,status,customer,payment_method,description,failure_code\n");
+        await writer.WriteAsync("id,created_at,amount,currency,status,customer,payment_method,description,failure_code,amount_refunded\n");
         await using var cmd = Db.CreateCommand($"""
             SELECT {ChargeColumns} FROM charges WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id
             """);
@@ -136,7 +160,8 @@ internal sealed class ReadModel(Database database)
             var c = ReadCharge(r);
             await writer.WriteAsync(string.Join(',', Csv(c.Id), Csv(ApiJson.Time(c.CreatedAt)),
                 c.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture), Csv(c.Currency), Csv(c.Status), Csv(c.Customer),
-                Csv(c.PaymentMethod), Csv(c.Description), Csv(c.FailureCode)) + "\n");
+                Csv(c.PaymentMethod), Csv(c.Description), Csv(c.FailureCode),
+                c.AmountRefunded.ToString(System.Globalization.CultureInfo.InvariantCulture)) + "\n");
         }
     }
 
@@ -230,6 +255,7 @@ internal sealed class ReadModel(Database database)
         CreatedAt = r.GetDateTime(14),
         UpdatedAt = r.GetDateTime(15),
         Account = r.IsDBNull(16) ? null : r.GetString(16),
+        AmountRefunded = r.GetInt64(17),
     };
 
     private static string Csv(string? value)

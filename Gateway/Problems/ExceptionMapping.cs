@@ -40,6 +40,8 @@ internal sealed partial class ExceptionMapping(ILogger<ExceptionMapping> logger)
         ApiKeyNotFoundException => (404, "not_found", "No such API key."),
         InvalidChargeStateException => (409, "invalid_state", e.Message),
         IdempotencyKeyMismatchException => (422, "idempotency_key_mismatch", e.Message),
+        AmountTooLargeException => (422, "amount_too_large", e.Message),
+        InsufficientFundsException => (422, "insufficient_funds", e.Message),
         BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "The request body is larger than 64 KiB."),
         BadHttpRequestException b => (b.StatusCode, "invalid_request", b.Message),
         SocketException or NpgsqlException or Orleans.Storage.InconsistentStateException => StorageOrClusterUnavailable,

@@ -142,3 +142,18 @@ internal sealed record CreateTransferRequest(string From, string To, long Amount
         return errors.Count > 0 ? null : new CreateTransferRequest(from!, to!, amount!.Value, currency, description);
     }
 }
+
+/// <summary><c>POST /v1/charges/{id}/refunds</c>: an amount, or none for what is left of the charge.</summary>
+internal sealed record CreateRefundRequest(long? Amount)
+{
+    public static readonly CreateRefundRequest Rest = new((long?)null);
+
+    public string Fingerprint(string chargeId) =>
+        BodyFields.Fingerprint([chargeId, Amount?.ToString(System.Globalization.CultureInfo.InvariantCulture)], null);
+
+    public static CreateRefundRequest? Parse(JsonElement body, Dictionary<string, string[]> errors)
+    {
+        var amount = BodyFields.Amount(body, CreateTransferRequest.MaxAmount, errors, required: false);
+        return errors.Count > 0 ? null : new CreateRefundRequest(amount);
+    }
+}

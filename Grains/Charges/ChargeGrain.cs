@@ -24,7 +24,7 @@ namespace FinCore.Grains.Charges;
 // there, not forwarded to a silo chosen at random, and its retry grain (also local) is on the same silo.
 [Orleans.Placement.PreferLocalPlacement]
 [CollectionAgeLimit(Minutes = 1)] // an unsettled charge, or one read again: a later read reactivates it from its row
-public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<ChargeGrain> logger,
+public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<ChargeGrain> logger, Database database,
     [FromKeyedServices(ChargeRowMapping.Name)] IGrainStorage storage) : Grain, IChargeGrain
 {
     /// <summary>The state's name in storage.</summary>
@@ -333,21 +333,28 @@ public sealed partial class ChargeGrain(IOptions<PspOptions> psp, ILogger<Charge
 
     /// <summary>Writes the charge with its events (each with the charge as it stood); its read-model row is its state
     /// (<see cref="ChargeRowMapping"/>).</summary>
-    private async Task SaveAsync(Charge charge, ChargeStatus status, (string Type, Charge Charge)[] events)
+    private Task SaveAsync(Charge charge, ChargeStatus status, (string Type, Charge Charge)[] events)
+    {
+        var tenant = State.TenantId!;
+        var insertEvents = PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
+            Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options)));
+        // A charge that funds an account credits it in the transaction that settles it (once: a settled charge never
+        // settles again, and a stale activation's write, the credit with it, is refused).
+        return WriteAsync(charge, status, status == ChargeStatus.Succeeded && charge.Account is { } account
+            ? [insertEvents, Ledger.LedgerSql.Fund(tenant, charge.Id, account, charge.Amount, charge.UpdatedAt)]
+            : [insertEvents]);
+    }
+
+    /// <summary>Writes the charge with <paramref name="commands"/> in one transaction; memory is left as it was when
+    /// the write fails.</summary>
+    private async Task WriteAsync(Charge charge, ChargeStatus status, IReadOnlyList<StorageCommand> commands)
     {
         var previous = (State.Charge, State.Status);
         State.Charge = charge;
         State.Status = status;
-        var tenant = State.TenantId!;
         try
         {
-            var insertEvents = PaymentsSql.InsertEvents(tenant, charge.Id, charge.UpdatedAt,
-                Array.ConvertAll(events, e => e.Type), Array.ConvertAll(events, e => JsonSerializer.Serialize(e.Charge, ApiJson.Options)));
-            // A charge that funds an account credits it in the transaction that settles it (once: a settled charge
-            // never settles again, and a stale activation's write, the credit with it, is refused).
-            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state, status == ChargeStatus.Succeeded && charge.Account is { } account
-                ? [insertEvents, Ledger.LedgerSql.Fund(tenant, charge.Id, account, charge.Amount, charge.UpdatedAt)]
-                : [insertEvents]);
+            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state, commands);
             _loaded = true;
         }
         catch

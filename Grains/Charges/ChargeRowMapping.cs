@@ -20,7 +20,7 @@ public sealed class ChargeRowMapping : RowStateMapping<ChargeState>
 
     private static readonly StateColumn[] Key = [new("tenant_id", "text"), new("id", "text")];
 
-    // Everything a charge's creation writes; the first six are what can change afterwards (UpdateColumns).
+    // Everything a charge's creation writes; the first six and the last are what can change afterwards (UpdateColumns).
     private static readonly StateColumn[] Columns =
     [
         new("status", "text"), new("attempts", "integer"), new("psp_reference", "text"), new("failure_code", "text"),
@@ -28,10 +28,10 @@ public sealed class ChargeRowMapping : RowStateMapping<ChargeState>
         new("amount", "bigint"), new("currency", "text"), new("payment_method", "text"), new("description", "text"),
         new("customer", "text"), new("metadata", "json"), new("risk_score", "integer"), new("risk_decision", "text"),
         new("created_at", "timestamptz"), new("fingerprint", "text"), new("trace_parent", "text"), new("attempt_scheduled", "boolean"),
-        new("account", "text"),
+        new("account", "text"), new("amount_refunded", "bigint"),
     ];
 
-    private static readonly StateColumn[] Changing = Columns[..6];
+    private static readonly StateColumn[] Changing = [.. Columns[..6], Columns[^1]];
 
     public override string Table => "charges";
 
@@ -79,6 +79,7 @@ public sealed class ChargeRowMapping : RowStateMapping<ChargeState>
             Risk = new RiskAssessment(row.GetInt32(first + 12), row.GetString(first + 13)),
             CreatedAt = row.GetDateTime(first + 14),
             Account = Text(18),
+            AmountRefunded = row.GetInt64(first + 19),
         };
         return new ChargeState
         {
@@ -105,14 +106,14 @@ public sealed class ChargeRowMapping : RowStateMapping<ChargeState>
             c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt,
             c.Amount, c.Currency, c.PaymentMethod, c.Description, c.Customer, JsonSerializer.Serialize(c.Metadata),
             c.Risk.Score, c.Risk.Decision, c.CreatedAt, state.Fingerprint, state.TraceParent, state.AttemptScheduled,
-            c.Account,
+            c.Account, c.AmountRefunded,
         ];
     }
 
     public override object?[] UpdateValues(ChargeState state)
     {
         var c = state.Charge!;
-        return [c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt];
+        return [c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt, c.AmountRefunded];
     }
 
     public override StorageCommand WriteAlongside(string grainKey, ChargeState state, bool first) => first

@@ -15,7 +15,8 @@ namespace FinCore.Grains.Charges;
 /// <see cref="PspOptions.StrandedAfter"/> (past their start delay) with no attempt reminder and asks each to hand itself over again (<see cref="IChargeGrain.Resume"/>: idempotent; a retry grain
 /// with work under way ignores it, and a new one asks the PSP before it sends). It also takes over what is left in the
 /// reminder table of FinCore's runtime before Orleans (gone from new databases), and finishes transfers left half-done
-/// (debited, not credited) by a caller that gave up or died between the halves.</summary>
+/// (debited, not credited) by a caller that gave up or died between the halves, and hands pending refunds to their
+/// refund grains again.</summary>
 [GrainType("charge-sweeper")]
 public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOptions> options, ILogger<ChargeSweeperGrain> logger) : Grain, IChargeSweeperGrain, IRemindable
 {
@@ -78,7 +79,37 @@ public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOp
             }));
         }
 
-        return stranded.Count + await FinishPendingTransfersAsync();
+        return stranded.Count + await FinishPendingTransfersAsync() + await ResumePendingRefundsAsync();
+    }
+
+    /// <summary>Refunds pending for <see cref="PspOptions.StrandedAfter"/>: each is handed to its refund grain again
+    /// (nothing for one whose attempts are under way; a new one sends under the same idempotency key, which the PSP
+    /// answers with its first outcome).</summary>
+    private async Task<int> ResumePendingRefundsAsync()
+    {
+        var pending = new List<PspRefund>();
+        await using (var cmd = database.DataSource.CreateCommand(Refunds.RefundSql.Pending))
+        {
+            cmd.Parameters.AddWithValue(options.Value.StrandedAfter);
+            cmd.Parameters.AddWithValue(Batch);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                var refund = Refunds.RefundSql.Read(r);
+                pending.Add(new PspRefund(r.GetString(11), refund.Id, refund.Charge, refund.Amount, refund.Currency));
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            PendingRefunds(logger, pending.Count);
+            foreach (var p in pending)
+            {
+                await GrainFactory.Grain<IRefundGrain>(Ids.Key(p.TenantId, p.RefundId)).Send(p); // one-way
+            }
+        }
+
+        return pending.Count;
     }
 
     /// <summary>Transfers debited and not credited for <see cref="PspOptions.StrandedAfter"/> (their caller gave up, or
@@ -171,6 +202,9 @@ public sealed partial class ChargeSweeperGrain(Database database, IOptions<PspOp
 
     [LoggerMessage(EventId = 7303, Level = LogLevel.Warning, Message = "{Count} transfers were debited and not credited (their caller gave up or died); crediting them")]
     private static partial void PendingTransfers(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 7305, Level = LogLevel.Information, Message = "{Count} refunds are pending for long; handing them to their refund grains (nothing for those under way)")]
+    private static partial void PendingRefunds(ILogger logger, int count);
 
     [LoggerMessage(EventId = 7304, Level = LogLevel.Warning, Message = "Crediting pending transfer {Id} failed (tried again on the next sweep): {Reason}")]
     private static partial void CreditFailed(ILogger logger, string id, string reason);

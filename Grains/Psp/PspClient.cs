@@ -20,6 +20,10 @@ public enum PspResultKind
     Unknown,
     /// <summary>A query found no payment under the key.</summary>
     NotFound,
+    /// <summary>A refund the PSP made (final).</summary>
+    Refunded,
+    /// <summary>A refund the PSP refused (final; <see cref="PspCallResult.DeclineCode"/> says why).</summary>
+    RefundFailed,
 }
 
 /// <summary>One PSP call's outcome.</summary>
@@ -104,6 +108,17 @@ public sealed class PspClient
         return request;
     }, ct);
 
+    /// <summary>Asks the PSP to give back part of a captured payment; the refund id is the idempotency key.</summary>
+    public Task<PspCallResult> RefundAsync(PspRefund refund, CancellationToken ct) => TracedAsync("refund", () =>
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/refunds")
+        {
+            Content = JsonContent.Create(new { payment = refund.ChargeId, amount = refund.Amount }),
+        };
+        request.Headers.Add("Idempotency-Key", refund.RefundId);
+        return request;
+    }, ct);
+
     public Task<PspCallResult> QueryAsync(string chargeId, CancellationToken ct) =>
         TracedAsync("query", () => new HttpRequestMessage(HttpMethod.Get, "v1/payments/" + Uri.EscapeDataString(chargeId)), ct);
 
@@ -158,6 +173,8 @@ public sealed class PspClient
                     "captured" => new PspCallResult(PspResultKind.Captured, reference),
                     "declined" => new PspCallResult(PspResultKind.Declined, reference, root.TryGetProperty("decline_code", out var d) ? d.GetString() : "card_declined"),
                     "pending" => new PspCallResult(PspResultKind.Pending, reference),
+                    "refunded" => new PspCallResult(PspResultKind.Refunded, reference),
+                    "failed" => new PspCallResult(PspResultKind.RefundFailed, reference, root.TryGetProperty("failure_code", out var f) ? f.GetString() : "refund_failed"),
                     _ => new PspCallResult(PspResultKind.Retryable, Error: $"PSP answered {(int)response.StatusCode} with status '{status}'"),
                 };
             }, ct);

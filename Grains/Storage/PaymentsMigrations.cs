@@ -281,5 +281,38 @@ public sealed class PaymentsMigrations : IMigrationSource
             CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
                 FOR EACH ROW EXECUTE FUNCTION audit_append_only();
             """);
+
+        // Refunds. A charge grain writes its refunds' rows with its own (amount_refunded: what pending and succeeded
+        // refunds take back). A refund of a charge that funded an account moves the amount from the account to transit
+        // when it is made, and from transit to the PSP when the PSP refunds it (back to the account when it fails).
+        yield return new Migration("payments/012_refunds", """
+            CREATE TABLE IF NOT EXISTS refunds (
+                tenant_id text NOT NULL,
+                id text NOT NULL,
+                charge_id text NOT NULL,
+                amount bigint NOT NULL CHECK (amount > 0),
+                currency char(3) NOT NULL,
+                account text,
+                status text NOT NULL,
+                failure_code text,
+                psp_reference text,
+                fingerprint text NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, id));
+            CREATE INDEX IF NOT EXISTS refunds_by_charge ON refunds (tenant_id, charge_id, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS refunds_by_created ON refunds (tenant_id, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS refunds_pending ON refunds (updated_at) WHERE status = 'pending';
+            -- Reports count a tenant's transfers and refunds by day.
+            CREATE INDEX IF NOT EXISTS transfers_by_created ON transfers (tenant_id, created_at);
+            ALTER TABLE refunds ALTER COLUMN fingerprint SET STATISTICS 0;
+
+            ALTER TABLE charges ADD COLUMN IF NOT EXISTS amount_refunded bigint NOT NULL DEFAULT 0;
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'charges_amount_refunded_check') THEN
+                    ALTER TABLE charges ADD CONSTRAINT charges_amount_refunded_check CHECK (amount_refunded BETWEEN 0 AND amount);
+                END IF;
+            END $$;
+            """);
     }
 }

@@ -9,25 +9,28 @@ internal static class PaymentsSql
 {
     public static StorageCommand UpsertCharge(string tenantId, Charge c) => new("""
         INSERT INTO charges (tenant_id, id, amount, currency, status, payment_method, description, customer, metadata,
-                             attempts, psp_reference, failure_code, failure_message, risk_score, risk_decision, created_at, updated_at)
+                             attempts, psp_reference, failure_code, failure_message, risk_score, risk_decision, created_at, updated_at,
+                             amount_refunded)
         SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::json,
-               $10::integer, $11::text, $12::text, $13::text, $14::integer, $15::text, $16::timestamptz, $17::timestamptz
+               $10::integer, $11::text, $12::text, $13::text, $14::integer, $15::text, $16::timestamptz, $17::timestamptz,
+               $18::bigint
         WHERE /*guard*/
         ON CONFLICT (id) DO UPDATE SET
             status = EXCLUDED.status, attempts = EXCLUDED.attempts, psp_reference = EXCLUDED.psp_reference,
-            failure_code = EXCLUDED.failure_code, failure_message = EXCLUDED.failure_message, updated_at = EXCLUDED.updated_at
+            failure_code = EXCLUDED.failure_code, failure_message = EXCLUDED.failure_message, updated_at = EXCLUDED.updated_at,
+            amount_refunded = EXCLUDED.amount_refunded
         WHERE charges.tenant_id = EXCLUDED.tenant_id
         """, tenantId, c.Id, c.Amount, c.Currency, c.Status, c.PaymentMethod, c.Description, c.Customer,
         JsonSerializer.Serialize(c.Metadata), c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage,
-        c.Risk.Score, c.Risk.Decision, c.CreatedAt, c.UpdatedAt);
+        c.Risk.Score, c.Risk.Decision, c.CreatedAt, c.UpdatedAt, c.AmountRefunded);
 
     /// <summary>A status change of a charge whose row exists (written with its creation): a plain UPDATE, cheaper for
     /// PostgreSQL than the upsert's speculative insert.</summary>
     public static StorageCommand UpdateCharge(string tenantId, Charge c) => new("""
         UPDATE charges SET status = $3::text, attempts = $4::integer, psp_reference = $5::text, failure_code = $6::text,
-                           failure_message = $7::text, updated_at = $8::timestamptz
+                           failure_message = $7::text, updated_at = $8::timestamptz, amount_refunded = $9::bigint
         WHERE tenant_id = $1::text AND id = $2::text AND /*guard*/
-        """, tenantId, c.Id, c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt);
+        """, tenantId, c.Id, c.Status, c.Attempts, c.PspReference, c.FailureCode, c.FailureMessage, c.UpdatedAt, c.AmountRefunded);
 
     /// <summary>A charge's events, in order, each queued for the tenant's audit chain in the same statement.</summary>
     public static StorageCommand InsertEvents(string tenantId, string chargeId, DateTime at, string[] types, string[] payloads)
@@ -75,7 +78,8 @@ internal static class PaymentsSql
         SELECT c.seq, e.event_id, e.charge_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
         FROM tenants t JOIN audit_chain c ON c.tenant_id = t.id JOIN events e ON e.id = c.event_pk
         WHERE t.id = $1 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
-          AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered', 'transfer.succeeded')
+          AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered', 'transfer.succeeded',
+                         'refund.succeeded', 'refund.failed')
         """;
 
     /// <summary>Sealed events a tenant's webhook carries, in chain order, after sequence <c>$2</c>. The bound is a value,

@@ -43,7 +43,7 @@ internal static class Commands
     private static readonly Option<bool> Quiet = new("--quiet") { Description = "No live progress" };
     private static readonly Option<string?> Otlp = new("--otlp") { Description = "Push the run's metrics (rate, latency histogram, errors per second) with OpenTelemetry OTLP to this URL, e.g. http://collector:4318" };
     private static readonly Option<bool> OtlpGrpc = new("--otlp-grpc") { Description = "OTLP over gRPC (e.g. http://collector:4317) instead of http/protobuf" };
-    private static readonly Option<string?> RecordAccepted = new("--record-accepted") { Description = "Write 'tenant_id,charge_id' of every acknowledged (202) charge to this file" };
+    private static readonly Option<string?> RecordAccepted = new("--record-accepted") { Description = "Write 'tenant_id,id' of every acknowledged charge (202), transfer (201) and refund (202) to this file" };
 
     private static readonly Option<string?> AgentsOption = new("--agents") { Description = "Coordinate agents instead of sending: host:port,host:port (with --agent-token) or N local agent processes" };
     private static readonly Option<string?> AgentToken = new("--agent-token") { Description = "The agents' shared token (default: $LOADGEN_AGENT_TOKEN)" };

@@ -300,7 +300,7 @@ internal sealed partial class LoadEngine
                 if (outcome.Accepted is { } accepted)
                 {
                     acceptedLog?.Add(accepted);
-                    if (tracker is not null && segment.Measured)
+                    if (tracker is not null && segment.Measured && accepted.Tracked)
                     {
                         Interlocked.Increment(ref Measured.Accepted);
                         tracker.Add(accepted);

@@ -22,6 +22,9 @@ internal sealed class FinCoreApi : IDisposable
     private readonly string chargesBase;
     private readonly Uri transfersUri;
     private readonly double hotShare;
+
+    /// <summary><c>--record-accepted</c>: transfers and refunds acknowledged are recorded too (their ids read from the body).</summary>
+    private readonly bool recordAll;
     private readonly string runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
     private long sequence;
 
@@ -35,6 +38,7 @@ internal sealed class FinCoreApi : IDisposable
         chargesBase = new Uri(target, "/v1/charges/").AbsoluteUri;
         transfersUri = new Uri(target, "/v1/transfers");
         hotShare = settings.HotShare;
+        recordAll = settings.RecordAccepted is not null;
         version = settings.Http2 ? HttpVersion.Version20 : HttpVersion.Version11;
         // One handler per connection: a worker's requests go to its own socket (no shared pool lock), and with
         // HTTP/2 each handler's single connection multiplexes the streams of the workers mapped to it.
@@ -98,10 +102,10 @@ internal sealed class FinCoreApi : IDisposable
             log($"created {tenants.Count} tenants through the operator API");
         }
 
-        if (settings.Mix.Weights.ContainsKey(Operation.Transfer))
+        if (settings.Mix.Weights.ContainsKey(Operation.Transfer) || settings.Mix.Weights.ContainsKey(Operation.Refund))
         {
             await Task.WhenAll(tenants.Select(t => PrepareAccountsAsync(setup, t, settings.Accounts, ct))).ConfigureAwait(false);
-            log($"opened and funded {settings.Accounts} accounts and a merchant per tenant for transfers");
+            log($"opened and funded {settings.Accounts} accounts and a merchant per tenant for transfers and refunds");
         }
 
         return new FinCoreApi(settings, tenants);
@@ -141,12 +145,13 @@ internal sealed class FinCoreApi : IDisposable
             """{"kind":"merchant","name":"LoadGen merchant","email":"merchant@loadgen.example","document":"11222333000181"}""",
             $"lg-{setupId}-merchant", HttpStatusCode.Created, "account").ConfigureAwait(false);
         var payers = new string[accounts];
+        var funding = new string[accounts];
         await Parallel.ForAsync(0, accounts, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, c) =>
         {
             payers[i] = await PostAsync("/v1/customers",
                 $$$"""{"kind":"individual","name":"LoadGen payer {{{i}}}","email":"payer{{{i}}}@loadgen.example","document":"52998224725"}""",
                 $"lg-{setupId}-payer-{i}", HttpStatusCode.Created, "account").ConfigureAwait(false);
-            await PostAsync("/v1/charges",
+            funding[i] = await PostAsync("/v1/charges",
                 $$$"""{"amount":{{{Funding}}},"currency":"{{{tenant.Currency}}}","payment_method":"pm_card_visa","account":"{{{payers[i]}}}","description":"loadgen funding"}""",
                 $"lg-{setupId}-fund-{i}", HttpStatusCode.Accepted, "id").ConfigureAwait(false);
         }).ConfigureAwait(false);
@@ -176,6 +181,7 @@ internal sealed class FinCoreApi : IDisposable
         }
 
         tenant.Accounts = payers;
+        tenant.FundingCharges = funding;
     }
 
     /// <summary>Sends one request of <paramref name="op"/>; <paramref name="ct"/> times it out, <paramref name="runToken"/> ends the run.</summary>
@@ -197,6 +203,7 @@ internal sealed class FinCoreApi : IDisposable
         {
             Operation.Create => CreateRequest(tenant),
             Operation.Transfer => TransferRequest(tenant),
+            Operation.Refund => RefundRequest(tenant),
             Operation.Get => new HttpRequestMessage(HttpMethod.Get, new Uri(chargesBase + id)),
             Operation.Cancel => new HttpRequestMessage(HttpMethod.Post, new Uri(chargesBase + id + "/cancel")),
             Operation.List => new HttpRequestMessage(HttpMethod.Get, listUri),
@@ -222,6 +229,15 @@ internal sealed class FinCoreApi : IDisposable
                 {
                     tenant.Recent.Add(newId);
                     accepted = new AcceptedCharge(tenant, newId, System.Diagnostics.Stopwatch.GetTimestamp(), createdAt);
+                }
+            }
+            else if (recordAll && ((op == Operation.Transfer && code == 201) || (op == Operation.Refund && code == 202)))
+            {
+                // Recorded for whoever checks afterwards that every acknowledged transfer and refund exists.
+                var (newId, _) = ReadIdAndCreated(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
+                if (newId is not null)
+                {
+                    accepted = new AcceptedCharge(tenant, newId, System.Diagnostics.Stopwatch.GetTimestamp(), Tracked: false);
                 }
             }
             else
@@ -329,6 +345,20 @@ internal sealed class FinCoreApi : IDisposable
         var to = Random.Shared.NextDouble() < hotShare ? tenant.Merchant! : accounts[(from + 1 + Random.Shared.Next(accounts.Length - 1)) % accounts.Length];
         var body = $$$"""{"from":"{{{accounts[from]}}}","to":"{{{to}}}","amount":{{{1 + Random.Shared.Next(1000)}}},"description":"loadgen {{{runId}}}"}""";
         var request = new HttpRequestMessage(HttpMethod.Post, transfersUri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", $"lg-{runId}-{n}");
+        return request;
+    }
+
+    /// <summary>A small partial refund of one of the tenant's funding charges (each of 1,000,000: refunds of at most 100
+    /// never use one up in a run).</summary>
+    private HttpRequestMessage RefundRequest(TenantContext tenant)
+    {
+        var n = Interlocked.Increment(ref sequence);
+        var charge = tenant.FundingCharges[Random.Shared.Next(tenant.FundingCharges.Length)];
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(chargesBase + charge + "/refunds"))
+        {
+            Content = new StringContent($$$"""{"amount":{{{1 + Random.Shared.Next(100)}}}}""", Encoding.UTF8, "application/json"),
+        };
         request.Headers.TryAddWithoutValidation("Idempotency-Key", $"lg-{runId}-{n}");
         return request;
     }

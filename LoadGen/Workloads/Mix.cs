@@ -14,6 +14,10 @@ public enum Operation
     /// <c>--hot-share</c> of them), set up and funded before the run.</summary>
     Transfer,
 
+    /// <summary>A partial refund (1–100) of one of the charges that funded the <c>--accounts</c> payers: it debits that
+    /// payer's account, and goes through the PSP.</summary>
+    Refund,
+
     /// <summary>A plain GET of <c>--ping-path</c> (no key): the generator's own ceiling against a trivial endpoint.</summary>
     Ping,
 }
@@ -48,7 +52,7 @@ public sealed class Mix
             var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
             if (kv.Length != 2 || !Enum.TryParse<Operation>(kv[0], ignoreCase: true, out var op) || !int.TryParse(kv[1], NumberStyles.None, CultureInfo.InvariantCulture, out var w) || w > 1000)
             {
-                throw new FormatException($"mix '{text}': each part is <create|get|list|cancel|transfer|ping>=<weight 0–1000>, e.g. create=80,get=20");
+                throw new FormatException($"mix '{text}': each part is <create|get|list|cancel|transfer|refund|ping>=<weight 0–1000>, e.g. create=80,get=20");
             }
 
             if (w > 0)

@@ -1,7 +1,7 @@
 namespace FinCore.LoadGen.Workloads;
 
 /// <summary>One tenant the run acts as: its key, its settlement currency, the charges it created and, for transfers,
-/// its funded accounts.</summary>
+/// its funded accounts and the charges that funded them.</summary>
 internal sealed record TenantContext(string Id, string ApiKey, string Currency)
 {
     public RecentIds Recent { get; } = new();
@@ -11,4 +11,7 @@ internal sealed record TenantContext(string Id, string ApiKey, string Currency)
 
     /// <summary>The merchant's account: receives <c>--hot-share</c> of the transfers.</summary>
     public string? Merchant { get; set; }
+
+    /// <summary>The charges that funded <see cref="Accounts"/> (one each, in their order): what refunds give back.</summary>
+    public string[] FundingCharges { get; set; } = [];
 }

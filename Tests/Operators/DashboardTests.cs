@@ -7,16 +7,21 @@ namespace FinCore.Tests.Operators;
 public sealed class DashboardTests(PspCluster fincore)
 {
     [Fact]
-    public async Task The_dashboard_shows_every_silo_and_a_rising_request_count_while_traffic_flows()
+    public async Task The_dashboard_shows_every_silo_a_rising_request_count_and_the_ledger_volume_while_traffic_flows()
     {
         var (_, key) = await fincore.CreateTenantAsync();
+        var customer = await fincore.Http.PostAsync("/v1/customers", key,
+            System.Text.Json.JsonSerializer.Serialize(new { kind = "individual", name = "Ana Souza", email = "ana@example.com", document = "52998224725" }));
+        var account = customer.Json.GetProperty("account").GetString();
         using var stop = new CancellationTokenSource();
         var sent = 0;
         var traffic = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
-                var created = await fincore.Http.PostAsync("/v1/charges", key, Api.Charge(customer: null, pm: $"pm_dash_{sent}"));
+                // Each charge funds the account when it succeeds: a ledger transaction.
+                var created = await fincore.Http.PostAsync("/v1/charges", key, System.Text.Json.JsonSerializer.Serialize(
+                    new { amount = 1999, currency = "BRL", payment_method = $"pm_dash_{sent}", account }));
                 Interlocked.Increment(ref sent);
                 await fincore.Http.GetAsync("/v1/charges/" + created.Json.GetProperty("id").GetString(), key);
                 await Task.Delay(20);
@@ -52,6 +57,10 @@ public sealed class DashboardTests(PspCluster fincore)
                 await page.WaitForFunctionAsync("Number(document.getElementById('rate-chart').dataset.points) > 3");
                 Assert.NotEqual("–", await page.InnerTextAsync("#rate"));
                 Assert.Contains("charge.", await page.InnerTextAsync("#psp"), StringComparison.Ordinal);
+
+                // The funding credits show as ledger volume.
+                await page.WaitForFunctionAsync("document.getElementById('ledger').innerText.includes('charge')");
+                Assert.NotEqual("–", await page.InnerTextAsync("#ledger-rate"));
             });
             Assert.True(new FileInfo(png).Length > 20_000);
         }

@@ -11,18 +11,19 @@ internal static class ChaosRunner
 {
     private static readonly string[] TransportFailures = ["timeout", "connect", "http_error", "io_error"];
 
-    /// <summary>Runs <paramref name="scenario"/> at <paramref name="chargesPerSecond"/> charges created per second (LoadGen sends 80% creates, 20% reads).</summary>
+    /// <summary>Runs <paramref name="scenario"/> at <paramref name="chargesPerSecond"/> charges created per second (LoadGen sends 75% creates; reads, transfers and refunds).</summary>
     public static async Task<CheckResult> RunAsync(LocalCluster cluster, Scenario scenario, double chargesPerSecond, string outDir, Action<string> log, CancellationToken ct)
     {
+        chargesPerSecond = scenario.Rate ?? chargesPerSecond;
         Directory.CreateDirectory(outDir);
         await cluster.SetPspFaultsAsync(Scenarios.Healthy);
         var a = await CreateTenantAsync(cluster);
         var b = await CreateTenantAsync(cluster);
-        log($"{scenario.Name}: {scenario.Description}; {chargesPerSecond:0} charges/s for {scenario.Load.TotalSeconds:0} s");
+        log($"{scenario.Name}: {scenario.Description}; {chargesPerSecond:0} {(scenario.Mix is null ? "charges" : "requests")}/s for {scenario.Load.TotalSeconds:0} s");
 
         var accepted = Path.Combine(outDir, "accepted.csv");
         File.Delete(accepted);
-        var loadgen = StartLoadGen(cluster, chargesPerSecond, scenario.Load, outDir, "--record-accepted", accepted);
+        var loadgen = StartLoadGen(cluster, chargesPerSecond, scenario.Load, outDir, scenario.Mix, "--record-accepted", accepted);
         var started = Stopwatch.StartNew();
         while (!File.Exists(accepted) && !loadgen.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
         {
@@ -56,6 +57,7 @@ internal static class ChaosRunner
             Scenario = scenario.Name,
             Faults = scenario.Description,
             Rate = chargesPerSecond,
+            RateOf = scenario.Mix is null ? "charges" : "requests",
             LoadSeconds = scenario.Load.TotalSeconds,
             Scheduled = report.Scheduled,
             Sent = report.Sent,
@@ -82,23 +84,23 @@ internal static class ChaosRunner
     {
         await cluster.SetPspFaultsAsync(Scenarios.Healthy);
         log($"warm-up: {chargesPerSecond:0} charges/s for {span.TotalSeconds:0} s, no faults");
-        var loadgen = StartLoadGen(cluster, chargesPerSecond, span, outDir);
+        var loadgen = StartLoadGen(cluster, chargesPerSecond, span, outDir, mix: null);
         await loadgen.WaitForExitAsync(ct);
         var report = ReadReport(Path.Combine(outDir, "loadgen", "report.json"));
         log($"  warm-up done: {report.Sent} of {report.Scheduled} requests sent ({report.Throughput:0}/s)");
     }
 
-    /// <summary>LoadGen at <paramref name="chargesPerSecond"/> creates a second (80% of its requests; 10% read, 10%
-    /// transfers between 20 funded accounts per tenant and a merchant) over 64 connections, requests dropped once 10 s
-    /// behind schedule.</summary>
-    private static Process StartLoadGen(LocalCluster cluster, double chargesPerSecond, TimeSpan load, string outDir, params string[] extra)
+    /// <summary>LoadGen at <paramref name="chargesPerSecond"/> creates a second (75% of its requests; 10% read, 10%
+    /// transfers between 20 funded accounts per tenant and a merchant, 5% partial refunds of those accounts' funding
+    /// charges) over 64 connections, requests dropped once 10 s behind schedule.</summary>
+    private static Process StartLoadGen(LocalCluster cluster, double chargesPerSecond, TimeSpan load, string outDir, string? mix, params string[] extra)
     {
-        var requestsPerSecond = chargesPerSecond / 0.8;
+        var requestsPerSecond = mix is null ? chargesPerSecond / 0.75 : chargesPerSecond;
         string[] args =
         [
             "run", "--target", cluster.GatewayUrl, "--admin-token", cluster.AdminToken, "--tenants", "3",
             "--rate", requestsPerSecond.ToString("0.#", CultureInfo.InvariantCulture), "--duration", $"{load.TotalSeconds:0}s",
-            "--mix", "create=80,get=10,transfer=10", "--accounts", "20", "--connections", "64", "--timeout", "10s", "--drop-after", "10s",
+            "--mix", mix ?? "create=75,get=10,transfer=10,refund=5", "--accounts", "20", "--connections", "64", "--timeout", "10s", "--drop-after", "10s",
             "--out", Path.Combine(outDir, "loadgen"), "--quiet", .. extra,
         ];
         Directory.CreateDirectory(outDir);
@@ -110,7 +112,7 @@ internal static class ChaosRunner
     public static string Summary(CheckResult r) =>
         $"sent {Sent(r)}, acknowledged {r.Acknowledged} (succeeded {r.Succeeded}, failed {r.Failed}, dead-lettered {r.DeadLettered}), stuck {r.Stuck}, lost {r.Lost}, " +
         $"double-captured {r.DoubleCaptured}, ledger mismatches {r.LedgerMismatches}, backwards {r.BackwardsTransitions}, idempotency violations {r.IdempotencyViolations}/{r.IdempotencyChecks}, " +
-        $"cross-tenant reads {r.CrossTenantReads}/{r.CrossTenantChecks}, audit breaks {r.AuditChainBreaks}, transfers {r.Transfers}, money violations {r.MoneyViolations}, " +
+        $"cross-tenant reads {r.CrossTenantReads}/{r.CrossTenantChecks}, audit breaks {r.AuditChainBreaks}, transfers {r.Transfers}, refunds {r.Refunds}, money violations {r.MoneyViolations}, " +
         $"5xx other than 503 {r.Unexpected5xx}, 503 {r.Responses503}, " +
         $"no response {r.TransportErrors}, settled {r.SettledSecondsAfterLastFault} s after the last fault";
 
@@ -118,11 +120,11 @@ internal static class ChaosRunner
     public static string Table(IEnumerable<CheckResult> results)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| scenario | faults | load | LoadGen sent (dropped) | acknowledged | succeeded / failed / dead-lettered | stuck | lost | double-captured | ledger mismatches | backwards | idempotency | cross-tenant | audit | transfers (money violations) | 5xx ≠ 503 | 503 | settled after last fault |");
+        sb.AppendLine("| scenario | faults | load | LoadGen sent (dropped) | acknowledged | succeeded / failed / dead-lettered | stuck | lost | double-captured | ledger mismatches | backwards | idempotency | cross-tenant | audit | transfers / refunds (money violations) | 5xx ≠ 503 | 503 | settled after last fault |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Faults} | {r.Rate:0} charges/s, {r.LoadSeconds:0} s | {Sent(r)} | {r.Acknowledged} | {r.Succeeded} / {r.Failed} / {r.DeadLettered} | {r.Stuck} | {r.Lost} | {r.DoubleCaptured} | {r.LedgerMismatches} | {r.BackwardsTransitions} | {r.IdempotencyViolations} of {r.IdempotencyChecks} | {r.CrossTenantReads} of {r.CrossTenantChecks} | {(r.AuditChainBreaks == 0 ? "verifies" : r.AuditChainBreaks + " breaks")} | {r.Transfers} ({r.MoneyViolations}) | {r.Unexpected5xx} | {r.Responses503} | {r.SettledSecondsAfterLastFault} s |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Faults} | {r.Rate:0} {r.RateOf}/s, {r.LoadSeconds:0} s | {Sent(r)} | {r.Acknowledged} | {r.Succeeded} / {r.Failed} / {r.DeadLettered} | {r.Stuck} | {r.Lost} | {r.DoubleCaptured} | {r.LedgerMismatches} | {r.BackwardsTransitions} | {r.IdempotencyViolations} of {r.IdempotencyChecks} | {r.CrossTenantReads} of {r.CrossTenantChecks} | {(r.AuditChainBreaks == 0 ? "verifies" : r.AuditChainBreaks + " breaks")} | {r.Transfers} / {r.Refunds} ({r.MoneyViolations}) | {r.Unexpected5xx} | {r.Responses503} | {r.SettledSecondsAfterLastFault} s |");
         }
 
         return sb.ToString();

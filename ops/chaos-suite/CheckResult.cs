@@ -9,6 +9,9 @@ internal sealed record CheckResult
 
     public required double Rate { get; init; }
 
+    /// <summary>What <see cref="Rate"/> counts per second: charges created, or (a scenario with its own mix) requests.</summary>
+    public string RateOf { get; init; } = "charges";
+
     public required double LoadSeconds { get; init; }
 
     /// <summary>Requests LoadGen's schedule called for (creates and reads).</summary>
@@ -50,9 +53,13 @@ internal sealed record CheckResult
     /// <summary>Transfers LoadGen's <c>transfer</c> operations made that succeeded, across the tenants checked.</summary>
     public long Transfers { get; init; }
 
+    /// <summary>Refunds LoadGen's <c>refund</c> operations made that succeeded, across the tenants checked.</summary>
+    public long Refunds { get; init; }
+
     /// <summary>Money conservation broken: a ledger transaction not summing to zero, a balance below zero or not the sum of
-    /// its entries, a tenant whose balances are not what came in minus what is in transit, a transfer half-applied
-    /// (still pending after the settle, or its entries not its status).</summary>
+    /// its entries, a tenant whose balances are not what came in minus what went back and what is in transit, a transfer
+    /// half-applied (still pending after the settle, or its entries not its status), a refund still pending, above its
+    /// charge, without its entries, or not what the PSP refunded.</summary>
     public long MoneyViolations { get; init; }
 
     /// <summary>5xx responses other than 503 (LoadGen and the probes).</summary>

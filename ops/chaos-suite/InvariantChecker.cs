@@ -17,7 +17,8 @@ internal static class InvariantChecker
     /// <summary>Waits until every acknowledged charge is terminal or dead-lettered, or the deadline passes.</summary>
     public static async Task<double> SettleAsync(LocalCluster cluster, IReadOnlyCollection<(string Tenant, string Id)> acknowledged, DateTime lastFaultEnded, DateTime deadline)
     {
-        var ids = acknowledged.Select(a => a.Id).ToArray();
+        var ids = acknowledged.Select(a => a.Id).Where(id => id.StartsWith("ch_", StringComparison.Ordinal)).ToArray();
+        var tenants = acknowledged.Select(a => a.Tenant).Distinct().ToArray();
         while (true)
         {
             long unfinished;
@@ -25,8 +26,14 @@ internal static class InvariantChecker
             {
                 await using var conn = new NpgsqlConnection(cluster.Postgres);
                 await conn.OpenAsync();
-                await using var cmd = new NpgsqlCommand("SELECT count(*) FROM charges WHERE id = ANY(@ids) AND status = ANY(@open)", conn);
+                // Charges acknowledged and not settled, and the tenants' transfers and refunds still pending.
+                await using var cmd = new NpgsqlCommand("""
+                    SELECT (SELECT count(*) FROM charges WHERE id = ANY(@ids) AND status = ANY(@open))
+                         + (SELECT count(*) FROM transfers WHERE tenant_id = ANY(@tenants) AND status = 'pending')
+                         + (SELECT count(*) FROM refunds WHERE tenant_id = ANY(@tenants) AND status = 'pending')
+                    """, conn);
                 cmd.Parameters.AddWithValue("ids", ids);
+                cmd.Parameters.AddWithValue("tenants", tenants);
                 cmd.Parameters.AddWithValue("open", Unfinished);
                 unfinished = (long)(await cmd.ExecuteScalarAsync())!;
             }
@@ -46,6 +53,9 @@ internal static class InvariantChecker
 
     public static async Task<CheckResult> CheckAsync(LocalCluster cluster, CheckResult result, IReadOnlyCollection<(string Tenant, string Id)> acknowledged, IEnumerable<string> tenants)
     {
+        // LoadGen records acknowledged transfers and refunds beside the charges: each must exist, settled.
+        var others = acknowledged.Where(a => !a.Id.StartsWith("ch_", StringComparison.Ordinal)).ToList();
+        acknowledged = acknowledged.Where(a => a.Id.StartsWith("ch_", StringComparison.Ordinal)).ToList();
         var ids = acknowledged.Select(a => a.Id).Distinct().ToArray();
         var status = new Dictionary<string, string>(StringComparer.Ordinal);
         var events = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -154,9 +164,12 @@ internal static class InvariantChecker
         }
 
         var (transfers, money) = await CheckMoneyAsync(cluster, tenants.Distinct().ToArray(), notes);
+        var (refunds, refundViolations) = await CheckRefundsAsync(cluster, tenants.Distinct().ToArray(), ledgerDoc.RootElement, notes);
+        money += refundViolations + await CheckAcknowledgedAsync(cluster, others, notes);
         return result with
         {
             Transfers = transfers,
+            Refunds = refunds,
             MoneyViolations = money,
             Acknowledged = ids.Length,
             Succeeded = status.Values.Count(s => s == "succeeded"),
@@ -175,9 +188,10 @@ internal static class InvariantChecker
 
     /// <summary>Money conservation per tenant, from the ledger's tables: (1) every ledger transaction sums to zero;
     /// (2) no balance is below zero and each is the sum of its account's entries; (3) the tenant's balances add up to
-    /// what charges brought in (the <c>psp</c> account's entries, negated) less what is in transit (pending transfers);
-    /// (4) no transfer is still pending (the sweeper finishes what its caller left) and each has the entries its status
-    /// says: four if it succeeded, none if it failed. Returns the transfers that succeeded and the violations.</summary>
+    /// what funding charges brought in less what their refunds gave back and what is in transit (pending transfers and
+    /// refunds), by the charges' and refunds' own rows, and the <c>psp</c> account's entries say the same; (4) no
+    /// transfer is still pending (the sweeper finishes what its caller left) and each has the entries its status says:
+    /// four if it succeeded, none if it failed. Returns the transfers that succeeded and the violations.</summary>
     private static async Task<(long Transfers, long Violations)> CheckMoneyAsync(LocalCluster cluster, string[] tenants, List<string> notes)
     {
         long violations = 0;
@@ -209,13 +223,16 @@ internal static class InvariantChecker
                        GROUP BY tenant_id, account_id) e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
             WHERE a.tenant_id = ANY(@tenants) AND (a.balance < 0 OR a.balance <> coalesce(e.total, 0))
             """);
-        await CountAsync("balances not funding less transit (tenant, balances, funded, in transit)", """
-            SELECT t.tenant, coalesce(b.total, 0), coalesce(f.funded, 0), coalesce(x.transit, 0)
+        await CountAsync("balances not funded less refunded less transit (tenant, balances, funded, refunded, in transit, psp entries)", """
+            SELECT t.tenant, coalesce(b.total, 0), coalesce(f.funded, 0), coalesce(r.refunded, 0), coalesce(x.transit, 0), coalesce(p.psp, 0)
             FROM unnest(@tenants::text[]) AS t(tenant)
             LEFT JOIN (SELECT tenant_id, sum(balance) AS total FROM accounts GROUP BY tenant_id) b ON b.tenant_id = t.tenant
-            LEFT JOIN (SELECT tenant_id, -sum(amount) AS funded FROM ledger_entries WHERE account_id = 'psp' GROUP BY tenant_id) f ON f.tenant_id = t.tenant
+            LEFT JOIN (SELECT tenant_id, sum(amount) AS funded FROM charges WHERE account IS NOT NULL AND status = 'succeeded' GROUP BY tenant_id) f ON f.tenant_id = t.tenant
+            LEFT JOIN (SELECT tenant_id, sum(amount) AS refunded FROM refunds WHERE account IS NOT NULL AND status = 'succeeded' GROUP BY tenant_id) r ON r.tenant_id = t.tenant
             LEFT JOIN (SELECT tenant_id, sum(amount) AS transit FROM ledger_entries WHERE account_id = 'transit' GROUP BY tenant_id) x ON x.tenant_id = t.tenant
-            WHERE coalesce(b.total, 0) <> coalesce(f.funded, 0) - coalesce(x.transit, 0)
+            LEFT JOIN (SELECT tenant_id, sum(amount) AS psp FROM ledger_entries WHERE account_id = 'psp' GROUP BY tenant_id) p ON p.tenant_id = t.tenant
+            WHERE coalesce(b.total, 0) <> coalesce(f.funded, 0) - coalesce(r.refunded, 0) - coalesce(x.transit, 0)
+               OR coalesce(p.psp, 0) <> coalesce(r.refunded, 0) - coalesce(f.funded, 0)
             """);
         await CountAsync("transfer half-applied (tenant, transfer, status, entries)", """
             SELECT t.tenant_id, t.id, t.status, count(e.id) FROM transfers t
@@ -230,6 +247,131 @@ internal static class InvariantChecker
         }
 
         return (transfers, violations);
+    }
+
+    /// <summary>Refunds, against the charges and the PSP: (1) no refund is still pending; (2) each charge's
+    /// <c>amount_refunded</c> is what its pending and succeeded refunds add up to, and never above the charge; (3) a
+    /// refund of a funding charge has its four ledger entries (debit, then settle or reverse), any other none; (4) every
+    /// refund FinCore says succeeded the PSP refunded, with its amount, and every refund the PSP made FinCore knows as
+    /// succeeded; the PSP never refunded a payment by more than it captured. Returns the refunds that succeeded and
+    /// the violations.</summary>
+    private static async Task<(long Refunds, long Violations)> CheckRefundsAsync(LocalCluster cluster, string[] tenants, JsonElement pspLedger, List<string> notes)
+    {
+        long violations = 0;
+        void Violation(string note)
+        {
+            violations++;
+            if (violations <= 10)
+            {
+                notes.Add("refunds: " + note);
+            }
+        }
+
+        await using var conn = new NpgsqlConnection(cluster.Postgres);
+        await conn.OpenAsync();
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT c.tenant_id, c.id, c.amount, c.amount_refunded, coalesce(sum(r.amount) FILTER (WHERE r.status IN ('pending', 'succeeded')), 0)
+            FROM charges c LEFT JOIN refunds r ON r.tenant_id = c.tenant_id AND r.charge_id = c.id
+            WHERE c.tenant_id = ANY(@tenants) GROUP BY c.tenant_id, c.id, c.amount, c.amount_refunded
+            HAVING c.amount_refunded <> coalesce(sum(r.amount) FILTER (WHERE r.status IN ('pending', 'succeeded')), 0) OR c.amount_refunded > c.amount
+            """, conn))
+        {
+            cmd.Parameters.AddWithValue("tenants", tenants);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                Violation($"charge {r.GetString(1)} of {r.GetInt64(2)} has amount_refunded {r.GetInt64(3)}, its refunds {r.GetInt64(4)}");
+            }
+        }
+
+        var ours = new Dictionary<string, (string Status, long Amount)>(StringComparer.Ordinal);
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT r.id, r.status, r.amount, r.account IS NOT NULL, count(e.id) FROM refunds r
+            LEFT JOIN ledger_entries e ON e.tenant_id = r.tenant_id AND e.source = r.id
+            WHERE r.tenant_id = ANY(@tenants) GROUP BY r.id, r.status, r.amount, r.account
+            """, conn))
+        {
+            cmd.Parameters.AddWithValue("tenants", tenants);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                var (id, status, funded, entries) = (r.GetString(0), r.GetString(1), r.GetBoolean(3), r.GetInt64(4));
+                ours[id] = (status, r.GetInt64(2));
+                if (status == "pending")
+                {
+                    Violation($"{id} is still pending");
+                }
+                else if (entries != (funded ? 4 : 0))
+                {
+                    Violation($"{id} ({status}) has {entries} ledger entries");
+                }
+            }
+        }
+
+        foreach (var p in pspLedger.GetProperty("refunds").EnumerateArray())
+        {
+            var key = p.GetProperty("idempotency_key").GetString()!;
+            var refunded = p.GetProperty("status").GetString() == "refunded";
+            if (ours.TryGetValue(key, out var mine) && (refunded != (mine.Status == "succeeded") || (refunded && mine.Amount != p.GetProperty("amount").GetInt64())))
+            {
+                Violation($"{key} is {mine.Status} ({mine.Amount}); the PSP says {p.GetProperty("status").GetString()} ({p.GetProperty("amount").GetInt64()})");
+            }
+
+            ours.Remove(key);
+        }
+
+        foreach (var id in ours.Where(o => o.Value.Status == "succeeded").Select(o => o.Key))
+        {
+            Violation($"{id} succeeded, and the PSP has no refund of it");
+        }
+
+        var over = pspLedger.GetProperty("totals").GetProperty("over_refunded").GetInt32();
+        if (over > 0)
+        {
+            Violation($"the PSP refunded {over} payments by more than it captured");
+        }
+
+        return (await CountSucceededAsync(conn, tenants), violations);
+    }
+
+    /// <summary>Every transfer LoadGen got a 201 for is in the ledger, succeeded; every refund it got a 202 for exists
+    /// and is settled. Returns how many are not.</summary>
+    private static async Task<long> CheckAcknowledgedAsync(LocalCluster cluster, List<(string Tenant, string Id)> acknowledged, List<string> notes)
+    {
+        if (acknowledged.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var conn = new NpgsqlConnection(cluster.Postgres);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT a.tenant, a.id, coalesce(t.status, r.status)
+            FROM unnest(@tenants::text[], @ids::text[]) AS a(tenant, id)
+            LEFT JOIN transfers t ON t.tenant_id = a.tenant AND t.id = a.id
+            LEFT JOIN refunds r ON r.tenant_id = a.tenant AND r.id = a.id
+            WHERE CASE WHEN a.id LIKE 'tr\_%' THEN t.status IS DISTINCT FROM 'succeeded' ELSE r.status IS NULL OR r.status = 'pending' END
+            """, conn);
+        cmd.Parameters.AddWithValue("tenants", acknowledged.Select(a => a.Tenant).ToArray());
+        cmd.Parameters.AddWithValue("ids", acknowledged.Select(a => a.Id).ToArray());
+        long missing = 0;
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            if (++missing <= 10)
+            {
+                notes.Add($"acknowledged {r.GetString(1)} of {r.GetString(0)} is {(r.IsDBNull(2) ? "missing" : r.GetString(2))}");
+            }
+        }
+
+        return missing;
+    }
+
+    private static async Task<long> CountSucceededAsync(NpgsqlConnection conn, string[] tenants)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM refunds WHERE tenant_id = ANY(@tenants) AND status = 'succeeded'", conn);
+        cmd.Parameters.AddWithValue("tenants", tenants);
+        return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
     /// <summary>Why a charge may still be open: its retry grain's stored state and its Orleans attempt reminder (a charge

@@ -4,11 +4,18 @@ namespace FinCore.Chaos;
 /// A fault scenario: how long LoadGen drives traffic, and the faults injected meanwhile (the script runs from the
 /// start of the load and returns when the last fault has ended).
 /// </summary>
-internal sealed record Scenario(string Name, string Description, TimeSpan Load, Func<LocalCluster, Action<string>, CancellationToken, Task> Faults);
+/// <param name="Name">What <c>--scenario</c> names it.</param>
+/// <param name="Description">What it does, for the results table.</param>
+/// <param name="Load">How long LoadGen runs.</param>
+/// <param name="Faults">The fault script.</param>
+/// <param name="Mix">LoadGen's mix, when not the charges-first one every other scenario drives.</param>
+/// <param name="Rate">With <paramref name="Mix"/>: the request rate, whatever charge rate the run was given.</param>
+internal sealed record Scenario(string Name, string Description, TimeSpan Load, Func<LocalCluster, Action<string>, CancellationToken, Task> Faults,
+    string? Mix = null, double? Rate = null);
 
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["kill-silo", "db-outage", "psp-outage", "psp-slow", "gateway-restart", "all"];
+    public static readonly IReadOnlyList<string> Names = ["kill-silo", "db-outage", "psp-outage", "psp-slow", "gateway-restart", "all", "kill-silo-transfers"];
 
     private const string HealthyPsp = """{"latency_ms":{"p50":40,"p99":250},"error_rate":0.02}""";
     private const string SlowPsp = """{"latency_ms":{"p50":200,"p99":5000},"error_rate":0.02}""";
@@ -73,6 +80,16 @@ internal static class Scenarios
                 await c.SetPspFaultsAsync(HealthyPsp);
                 log("  PSP back");
             }),
+            // Transfers only (a fifth of them to one hot merchant): a silo killed while thousands are between their halves.
+            "kill-silo-transfers" => new(name, "kill -9 a random silo during 500 transfers/s, and start a replacement", S(longRun ? 60 : 24), async (c, log, ct) =>
+            {
+                await Task.Delay(S(longRun ? 20 : 8), ct);
+                var victim = c.KillRandomSilo();
+                log($"  killed silo pid {victim.Id}");
+                await Task.Delay(S(2), ct);
+                await c.StartSiloAsync();
+                log("  replacement silo active");
+            }, Mix: "transfer=100", Rate: 500),
             _ => throw new ArgumentException($"unknown scenario '{name}' (one of: {string.Join(", ", Names)})", nameof(name)),
         };
     }
