@@ -43,15 +43,9 @@ app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
 app.MapPost("/v1/payments", async (HttpContext http) =>
 {
     var f = faults;
-    if (f.Outage)
+    if (Refuse(http, f, out var key) is { } refused)
     {
-        return Results.Json(new { error = "outage" }, json, statusCode: 503);
-    }
-
-    var key = http.Request.Headers["Idempotency-Key"].ToString();
-    if (key.Length is 0 or > 255)
-    {
-        return Results.Json(new { error = "Idempotency-Key is required" }, json, statusCode: 400);
+        return refused;
     }
 
     long amount;
@@ -68,13 +62,7 @@ app.MapPost("/v1/payments", async (HttpContext http) =>
         return Results.Json(new { error = "body needs amount, currency, payment_method" }, json, statusCode: 400);
     }
 
-    TimeSpan latency;
-    lock (randomLock)
-    {
-        latency = f.DrawLatency(random);
-    }
-
-    await Task.Delay(latency, http.RequestAborted);
+    await Task.Delay(DrawLatency(f), http.RequestAborted);
     if (ledger.Find(key) is null && Roll() < f.ErrorRate)
     {
         return Results.Json(new { error = "internal_error" }, json, statusCode: 500); // nothing recorded: safe to retry
@@ -117,15 +105,9 @@ app.MapGet("/v1/payments/{key}", (string key) => ledger.Find(key) is { } payment
 app.MapPost("/v1/refunds", async (HttpContext http) =>
 {
     var f = faults;
-    if (f.Outage)
+    if (Refuse(http, f, out var key) is { } refused)
     {
-        return Results.Json(new { error = "outage" }, json, statusCode: 503);
-    }
-
-    var key = http.Request.Headers["Idempotency-Key"].ToString();
-    if (key.Length is 0 or > 255)
-    {
-        return Results.Json(new { error = "Idempotency-Key is required" }, json, statusCode: 400);
+        return refused;
     }
 
     string paymentKey;
@@ -146,13 +128,7 @@ app.MapPost("/v1/refunds", async (HttpContext http) =>
         return Results.Json(new { error = "amount must be positive and payment named" }, json, statusCode: 400);
     }
 
-    TimeSpan latency;
-    lock (randomLock)
-    {
-        latency = f.DrawLatency(random);
-    }
-
-    await Task.Delay(latency, http.RequestAborted);
+    await Task.Delay(DrawLatency(f), http.RequestAborted);
     if (ledger.FindRefund(key) is null && Roll() < f.ErrorRate)
     {
         return Results.Json(new { error = "internal_error" }, json, statusCode: 500);
@@ -230,6 +206,26 @@ return 0;
 IResult Outcome(Ledger.Payment payment) => payment.Status == "pending"
     ? Results.Json(new { reference = payment.Reference, status = "pending" }, json, statusCode: 202)
     : Results.Json(new { reference = payment.Reference, status = payment.Status, decline_code = payment.DeclineCode }, json);
+
+// An outage refuses everything; a request without an idempotency key is refused.
+IResult? Refuse(HttpContext http, Faults f, out string key)
+{
+    key = http.Request.Headers["Idempotency-Key"].ToString();
+    if (f.Outage)
+    {
+        return Results.Json(new { error = "outage" }, json, statusCode: 503);
+    }
+
+    return key.Length is 0 or > 255 ? Results.Json(new { error = "Idempotency-Key is required" }, json, statusCode: 400) : null;
+}
+
+TimeSpan DrawLatency(Faults f)
+{
+    lock (randomLock)
+    {
+        return f.DrawLatency(random);
+    }
+}
 
 IResult RefundOutcome(Ledger.Refund refund) =>
     Results.Json(new { reference = refund.Reference, status = refund.Status, failure_code = refund.FailureCode }, json);

@@ -95,6 +95,6 @@ public sealed class PlanTests
         var mix = Mix.Parse("create=80,get=20");
         var creates = Enumerable.Range(0, 100_000).Count(_ => mix.Next() == Operation.Create);
         Assert.InRange(creates, 79_000, 81_000);
-        Assert.Throws<FormatException>(() => Mix.Parse("create=80,refund=20"));
+        Assert.Throws<FormatException>(() => Mix.Parse("create=80,payout=20"));
     }
 }
