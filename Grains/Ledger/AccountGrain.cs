@@ -27,6 +27,9 @@ public sealed partial class AccountGrain(Database database, ILogger<AccountGrain
     private readonly Queue<Operation> _queue = new();
     private readonly Dictionary<string, (string Fingerprint, Task<TransferResult> Outcome)> _transfers = new(StringComparer.Ordinal);
     private readonly Queue<string> _transferOrder = new();
+
+    /// <summary>Accounts this one has paid: what an account is never changes, so it is asked once per activation.</summary>
+    private readonly Dictionary<string, AccountInfo> _payees = new(StringComparer.Ordinal);
     private bool _writing;
     private bool _loaded;
     private AccountInfo? _info;
@@ -86,7 +89,17 @@ public sealed partial class AccountGrain(Database database, ILogger<AccountGrain
         }
 
         var payee = GrainFactory.Grain<IAccountGrain>(Ids.Key(c.TenantId, c.To));
-        var to = await payee.Info() ?? throw new AccountNotFoundException("No such account: " + c.To);
+        if (!_payees.TryGetValue(c.To, out var to))
+        {
+            to = await payee.Info() ?? throw new AccountNotFoundException("No such account: " + c.To);
+            if (_payees.Count >= Remembered)
+            {
+                _payees.Clear();
+            }
+
+            _payees[c.To] = to;
+        }
+
         if (to.Currency != _info!.Currency || c.Currency != _info.Currency)
         {
             throw new InvalidTransferException($"both accounts and the amount must be in the tenant's currency ({_info.Currency})");
