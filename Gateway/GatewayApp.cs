@@ -99,6 +99,7 @@ internal static class GatewayApp
         app.MapAccountsApi();
         app.MapTransfersApi();
         app.MapRefundsApi();
+        app.MapNotificationsApi();
         app.MapTenantApi();
         app.MapAdminApi();
         app.MapDeadLettersApi();

@@ -129,4 +129,12 @@ public interface ICustomerGrain : IGrainWithStringKey
 
     [Alias("update")]
     Task<Customer> Update(UpdateCustomerCommand command);
+
+    /// <summary>The channels the customer is notified on.</summary>
+    [Alias("preferences")]
+    Task<NotificationPreferences> Preferences();
+
+    /// <summary>Sets the channels the customer is notified on; answers them.</summary>
+    [Alias("set-preferences")]
+    Task<NotificationPreferences> SetPreferences(NotificationPreferences preferences);
 }

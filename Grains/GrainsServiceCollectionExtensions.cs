@@ -1,5 +1,6 @@
 using FinCore.Grains.Audit;
 using FinCore.Grains.Charges;
+using FinCore.Grains.Notifications;
 using FinCore.Grains.Psp;
 using FinCore.Grains.Webhooks;
 using FinCore.Grains.Storage;
@@ -26,6 +27,12 @@ public static class GrainsServiceCollectionExtensions
         // and messages only cost CPU on the hot path.
         services.AddHttpClient<PspClient>().RemoveAllLoggers();
         services.AddOptions<WebhookOptions>().Bind(config.GetSection("Webhooks"));
+        services.AddOptions<NotificationOptions>().Bind(config.GetSection("Notifications")).Configure(o =>
+        {
+            o.SmtpUrl = config["FINCORE_SMTP_URL"] ?? o.SmtpUrl;
+            o.From = config["FINCORE_MAIL_FROM"] ?? o.From;
+        });
+        services.AddSingleton<SmtpMailer>();
         services.AddHttpClient("webhooks", c => c.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         return services;
     }

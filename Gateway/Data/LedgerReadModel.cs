@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace FinCore.Gateway.Data;
 
-/// <summary>Reads of customers, accounts, entries, transfers and refunds: SQL on the rows their grains write, every query scoped by
+/// <summary>Reads of customers, accounts, entries, transfers, refunds and notifications: SQL on the rows their grains write, every query scoped by
 /// the caller's tenant (another tenant's id finds nothing).</summary>
 internal sealed class LedgerReadModel(Database database)
 {
@@ -252,6 +252,66 @@ internal sealed class LedgerReadModel(Database database)
         CreatedAt = r.GetDateTime(8),
         UpdatedAt = r.GetDateTime(9),
     };
+
+    public sealed record AttemptView(int Attempt, DateTime At, bool Ok, string? Error);
+
+    public sealed record NotificationView(string Id, string Object, string Customer, string Channel, string Kind, string Event, string Source,
+        long Amount, string Currency, string Status, int Attempts, string? LastError, DateTime CreatedAt, DateTime? SentAt, List<AttemptView> DeliveryLog);
+
+    /// <summary>The tenant's notifications (of one customer, when given), newest first, each with its delivery log;
+    /// null when <paramref name="startingAfter"/> names no notification of this tenant.</summary>
+    public async Task<Page<NotificationView>?> NotificationsAsync(string tenant, string? customer, int limit, string? startingAfter, CancellationToken ct)
+    {
+        await using var cmd = Db.CreateCommand();
+        var sql = new StringBuilder("""
+            SELECT n.id, n.customer_id, n.channel, n.kind, n.event_id, n.source, n.amount, n.currency, n.status, n.attempts, n.last_error,
+                   n.created_at, n.sent_at,
+                   (SELECT coalesce(array_agg(a.attempt ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id),
+                   (SELECT coalesce(array_agg(a.at ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id),
+                   (SELECT coalesce(array_agg(a.ok ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id),
+                   (SELECT coalesce(array_agg(a.error ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id)
+            FROM notifications n WHERE n.tenant_id = $1
+            """);
+        cmd.Parameters.AddWithValue(tenant);
+        if (customer is not null)
+        {
+            cmd.Parameters.AddWithValue(customer);
+            sql.Append($" AND n.customer_id = ${cmd.Parameters.Count}");
+        }
+
+        if (startingAfter is not null)
+        {
+            if (!await ExistsAsync("SELECT 1 FROM notifications WHERE tenant_id = $1 AND id = $2", tenant, startingAfter, ct))
+            {
+                return null;
+            }
+
+            cmd.Parameters.AddWithValue(startingAfter);
+            sql.Append($" AND (n.created_at, n.id) < (SELECT created_at, id FROM notifications WHERE tenant_id = $1 AND id = ${cmd.Parameters.Count})");
+        }
+
+        cmd.Parameters.AddWithValue(limit + 1);
+        sql.Append($" ORDER BY n.created_at DESC, n.id DESC LIMIT ${cmd.Parameters.Count}");
+        cmd.CommandText = sql.ToString();
+        return await PageAsync(cmd, limit, ReadNotification, ct);
+    }
+
+    private static NotificationView ReadNotification(NpgsqlDataReader r)
+    {
+        var attempts = r.GetFieldValue<int[]>(13);
+        var at = r.GetFieldValue<DateTime[]>(14);
+        var ok = r.GetFieldValue<bool[]>(15);
+        var errors = r.GetFieldValue<string?[]>(16);
+        var log = new List<AttemptView>(attempts.Length);
+        for (var i = 0; i < attempts.Length; i++)
+        {
+            log.Add(new AttemptView(attempts[i], at[i], ok[i], errors[i]));
+        }
+
+        return new NotificationView(r.GetString(0), "notification", r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
+            r.GetInt64(6), r.GetString(7).Trim(), r.GetString(8), r.GetInt32(9), r.IsDBNull(10) ? null : r.GetString(10), r.GetDateTime(11),
+            r.IsDBNull(12) ? null : r.GetDateTime(12), log);
+    }
 
     private async Task<bool> ExistsAsync(string sql, string tenant, string id, CancellationToken ct)
     {

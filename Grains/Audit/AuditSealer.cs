@@ -1,7 +1,9 @@
 using FinCore.Grains.Storage;
 using FinCore.Persistence;
 using Microsoft.Extensions.Hosting;
+using FinCore.Grains.Notifications;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Audit;
 
@@ -10,7 +12,7 @@ namespace FinCore.Grains.Audit;
 /// the tenant id over the active silos in address order): while silos join or leave, two may ask for one tenant for a
 /// second (harmless: the grain seals once) or none (sealed a second later).</summary>
 public sealed partial class AuditSealer(IClusterMembershipService membership, ILocalSiloDetails local, IGrainFactory grains, Database database,
-    ILogger<AuditSealer> logger) : BackgroundService
+    IOptions<NotificationOptions> notifications, ILogger<AuditSealer> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -19,6 +21,9 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
 
     /// <summary>The kick in flight per tenant with a webhook endpoint (at most one each).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _kicks = new();
+
+    /// <summary>The kick in flight per tenant to its notifier (when email is configured).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _notifierKicks = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,7 +70,13 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
                     // must not. One kick per tenant at a time; one still waiting has the new events covered.
                     if (t.HasWebhook && (!_kicks.TryGetValue(t.Id, out var kick) || kick.IsCompleted))
                     {
-                        _kicks[t.Id] = KickAsync(t.Id);
+                        _kicks[t.Id] = KickAsync(grains.Grain<IWebhookGrain>(t.Id).Kick, t.Id);
+                    }
+
+                    // Sealed events are what notifications are made from, likewise.
+                    if (notifications.Value.EmailEnabled && (!_notifierKicks.TryGetValue(t.Id, out var nk) || nk.IsCompleted))
+                    {
+                        _notifierKicks[t.Id] = KickAsync(grains.Grain<INotificationGrain>(t.Id).Kick, t.Id);
                     }
                 });
             }
@@ -103,11 +114,11 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
         return h;
     }
 
-    private async Task KickAsync(string tenant)
+    private async Task KickAsync(Func<Task> kick, string tenant)
     {
         try
         {
-            await grains.Grain<IWebhookGrain>(tenant).Kick();
+            await kick();
         }
         catch (Exception e)
         {

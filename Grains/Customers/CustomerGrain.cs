@@ -61,6 +61,25 @@ public sealed class CustomerGrain([PersistentState("customer", "fincore")] IPers
         return state.State.Customer;
     }
 
+    public Task<NotificationPreferences> Preferences()
+    {
+        _ = Current();
+        return Task.FromResult(state.State.Preferences);
+    }
+
+    public async Task<NotificationPreferences> SetPreferences(NotificationPreferences preferences)
+    {
+        var c = Current();
+        if (state.State.Preferences == preferences)
+        {
+            return preferences;
+        }
+
+        state.State.Preferences = preferences;
+        await state.WriteOrReloadAsync([LedgerSql.UpdatePreferences(TenantId, c.Id, preferences)]);
+        return state.State.Preferences;
+    }
+
     private static bool Same(Dictionary<string, string> a, Dictionary<string, string> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
 

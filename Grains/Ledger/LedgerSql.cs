@@ -25,6 +25,11 @@ internal static class LedgerSql
         WHERE tenant_id = $1::text AND id = $2::text AND /*guard*/
         """, tenantId, c.Id, c.Name, c.Email, c.Phone, JsonSerializer.Serialize(c.Metadata), c.UpdatedAt);
 
+    public static StorageCommand UpdatePreferences(string tenantId, string customerId, NotificationPreferences p) => new("""
+        UPDATE customers SET notify_email = $3::boolean, notify_push = $4::boolean
+        WHERE tenant_id = $1::text AND id = $2::text AND /*guard*/
+        """, tenantId, customerId, p.Email, p.Push);
+
     /// <summary>A succeeded charge's credit to the account it funds, from the PSP's system account, written with the
     /// charge's settlement (guarded by it) and at most once per charge.</summary>
     public static StorageCommand Fund(string tenantId, string chargeId, string accountId, long amount, DateTime at) => new("""

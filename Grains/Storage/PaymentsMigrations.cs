@@ -314,5 +314,49 @@ public sealed class PaymentsMigrations : IMigrationSource
                 END IF;
             END $$;
             """);
+
+        // Notifications: one row per recipient and event (its id derived from both, so making it twice makes it
+        // once), sent by the tenant's notifier; every attempt in the delivery log. A notification carries no personal
+        // data: the address and name are read from the customer when it is sent, so a customer's erasure or new email
+        // holds for what is still to send. Each tenant's notifier keeps its place in the audit chain here.
+        yield return new Migration("payments/013_notifications", """
+            ALTER TABLE customers ADD COLUMN IF NOT EXISTS notify_email boolean NOT NULL DEFAULT true;
+            ALTER TABLE customers ADD COLUMN IF NOT EXISTS notify_push boolean NOT NULL DEFAULT true;
+            CREATE TABLE IF NOT EXISTS notifications (
+                tenant_id text NOT NULL,
+                id text NOT NULL,
+                customer_id text NOT NULL,
+                channel text NOT NULL,
+                kind text NOT NULL,
+                event_id text NOT NULL,
+                source text NOT NULL,
+                amount bigint NOT NULL,
+                currency char(3) NOT NULL,
+                status text NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                last_error text,
+                next_at timestamptz NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                sent_at timestamptz,
+                PRIMARY KEY (tenant_id, id));
+            CREATE INDEX IF NOT EXISTS notifications_by_customer ON notifications (tenant_id, customer_id, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS notifications_by_created ON notifications (tenant_id, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS notifications_due ON notifications (tenant_id, next_at) WHERE status = 'pending';
+            CREATE TABLE IF NOT EXISTS notification_attempts (
+                tenant_id text NOT NULL,
+                notification_id text NOT NULL,
+                attempt integer NOT NULL,
+                at timestamptz NOT NULL,
+                ok boolean NOT NULL,
+                error text,
+                PRIMARY KEY (tenant_id, notification_id, attempt));
+            CREATE TABLE IF NOT EXISTS notification_cursors (
+                tenant_id text PRIMARY KEY,
+                seq bigint NOT NULL);
+            -- What was sealed before notifications existed is history: nobody is told about it now.
+            INSERT INTO notification_cursors (tenant_id, seq)
+                SELECT tenant_id, max(seq) FROM audit_chain GROUP BY tenant_id ON CONFLICT DO NOTHING;
+            """);
     }
 }

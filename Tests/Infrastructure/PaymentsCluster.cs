@@ -22,6 +22,12 @@ public class PaymentsCluster : IAsyncLifetime
 
     public SiloProcess Psp { get; private set; } = null!;
 
+    /// <summary>Whether the silos send email, to <see cref="Smtp"/>.</summary>
+    protected virtual bool WithSmtp => false;
+
+    /// <summary>The SMTP server the silos send to (null unless <see cref="WithSmtp"/>).</summary>
+    public SmtpServer? Smtp { get; private set; }
+
     public HttpClient PspHttp { get; private set; } = null!;
 
     private int _gatewayPort;
@@ -45,6 +51,12 @@ public class PaymentsCluster : IAsyncLifetime
         await Poll.UntilAsync(async () => !Psp.HasExited && (await PspHttp.GetAsync("/health/live")).IsSuccessStatusCode,
             TimeSpan.FromSeconds(60), "the PSP sandbox to start");
         var env = new Dictionary<string, string>(SiloSettings) { ["FINCORE_PSP_URL"] = PspHttp.BaseAddress!.ToString() };
+        if (WithSmtp)
+        {
+            Smtp = await SmtpServer.CreateAsync();
+            env["FINCORE_SMTP_URL"] = Smtp.Url;
+        }
+
         foreach (var (k, v) in TraceSettings)
         {
             env[k] = v;
@@ -118,6 +130,11 @@ public class PaymentsCluster : IAsyncLifetime
         }
 
         await Postgres.DisposeAsync();
+        if (Smtp is not null)
+        {
+            await Smtp.DisposeAsync();
+        }
+
         TestDirs.Remove(TraceDir);
     }
 }
@@ -128,10 +145,12 @@ public sealed class PaymentsCollection : ICollectionFixture<PaymentsCluster>
     public const string Name = "payments";
 }
 
-/// <summary>The PSP path under test: processing starts at once; retries are bounded by 40 s of elapsed time (the
+/// <summary>The PSP path under test, with email to a real SMTP server: processing starts at once; retries are bounded by 40 s of elapsed time (the
 /// product default is 10 minutes) so exhaustion is reachable in a test, yet a 30 s outage is ridden out.</summary>
 public sealed class PspCluster : PaymentsCluster
 {
+    protected override bool WithSmtp => true;
+
     protected override IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>
     {
         ["Psp__StartDelay"] = "00:00:00",
@@ -145,6 +164,7 @@ public sealed class PspCluster : PaymentsCluster
         ["Psp__StrandedAfter"] = "00:00:05",
         ["Webhooks__MaxDelay"] = "00:00:05",
         ["Webhooks__Timeout"] = "00:00:03",
+        ["Notifications__MaxDelay"] = "00:00:02",
     };
 }
 

@@ -1,0 +1,78 @@
+namespace FinCore.Grains.Notifications;
+
+/// <summary>The notifier's statements (<see cref="NotificationGrain"/>).</summary>
+internal static class NotificationSql
+{
+    public const string Cursor = "SELECT seq FROM notification_cursors WHERE tenant_id = $1";
+
+    public const string TenantCurrency = "SELECT currency FROM tenants WHERE id = $1";
+
+    /// <summary>
+    /// The tenant's sealed events after <c>$2</c>, at most <c>$3</c>, in chain order, each with the recipients it
+    /// notifies (none: a row with nulls): a transfer its payer's and payee's customers, a refund the customer of the
+    /// account it debits or of its charge, a charge the customer it names. Columns: seq, event id, kind, source, amount,
+    /// currency, customer id, whether the customer takes email.
+    /// </summary>
+    public const string EventsAfter = """
+        WITH ev AS (
+            SELECT c.seq, e.event_id, e.type, e.payload FROM audit_chain c JOIN events e ON e.id = c.event_pk
+            WHERE c.tenant_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3)
+        SELECT ev.seq, ev.event_id, r.kind, ev.payload->>'id', (ev.payload->>'amount')::bigint, ev.payload->>'currency', c.id, c.notify_email
+        FROM ev
+        LEFT JOIN LATERAL (
+            SELECT 'transfer.sent' AS kind, ev.payload->>'from' AS account, NULL::text AS customer WHERE ev.type = 'transfer.succeeded'
+            UNION ALL
+            SELECT 'transfer.received', ev.payload->>'to', NULL WHERE ev.type = 'transfer.succeeded'
+            UNION ALL
+            SELECT 'refund.succeeded', ev.payload->>'account',
+                   (SELECT ch.customer FROM charges ch WHERE ch.tenant_id = $1 AND ch.id = ev.payload->>'charge')
+            WHERE ev.type = 'refund.succeeded'
+            UNION ALL
+            SELECT ev.type, NULL, ev.payload->>'customer' WHERE ev.type IN ('charge.succeeded', 'charge.failed')
+        ) r ON true
+        LEFT JOIN customers c ON c.tenant_id = $1
+            AND c.id = COALESCE((SELECT a.customer_id FROM accounts a WHERE a.tenant_id = $1 AND a.id = r.account), r.customer)
+        ORDER BY ev.seq
+        """;
+
+    /// <summary>One notification, made once (its id is derived from its event, kind and channel).</summary>
+    public const string Insert = """
+        INSERT INTO notifications (tenant_id, id, customer_id, channel, kind, event_id, source, amount, currency, status, next_at, created_at, updated_at)
+        VALUES ($1, $2, $3, 'email', $4, $5, $6, $7, $8, $9, $10, $10, $10)
+        ON CONFLICT DO NOTHING
+        """;
+
+    public const string AdvanceCursor = """
+        INSERT INTO notification_cursors (tenant_id, seq) VALUES ($1, $2)
+        ON CONFLICT (tenant_id) DO UPDATE SET seq = GREATEST(notification_cursors.seq, EXCLUDED.seq)
+        """;
+
+    /// <summary>Pending notifications due now, with their customer's address and name as they are now (an erased
+    /// customer, or one who turned email off since, is skipped: see <see cref="Skip"/>).</summary>
+    public const string Due = """
+        SELECT n.id, n.kind, n.source, n.amount, n.currency, n.attempts, n.created_at, c.email, c.name, c.notify_email
+        FROM notifications n LEFT JOIN customers c ON c.tenant_id = n.tenant_id AND c.id = n.customer_id
+        WHERE n.tenant_id = $1 AND n.status = 'pending' AND n.next_at <= now()
+        ORDER BY n.next_at LIMIT $2
+        """;
+
+    /// <summary>When the next pending notification is due (null: none is pending).</summary>
+    public const string NextDue = "SELECT min(next_at) FROM notifications WHERE tenant_id = $1 AND status = 'pending'";
+
+    /// <summary>An attempt's outcome: the row, and the attempt in the delivery log. Parameters: tenant, id, status,
+    /// next attempt, error, sent at, ok, time.</summary>
+    public const string Attempted = """
+        WITH n AS (
+            UPDATE notifications SET status = $3, attempts = attempts + 1, next_at = $4, last_error = $5, sent_at = $6, updated_at = $8
+            WHERE tenant_id = $1 AND id = $2 AND status = 'pending'
+            RETURNING attempts)
+        INSERT INTO notification_attempts (tenant_id, notification_id, attempt, at, ok, error)
+        SELECT $1, $2, attempts, $8, $7, $5 FROM n
+        """;
+
+    /// <summary>A pending notification that is not to be sent any more (no such customer, or email turned off).</summary>
+    public const string Skip = """
+        UPDATE notifications SET status = 'skipped', last_error = $3, updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 AND status = 'pending'
+        """;
+}
