@@ -82,10 +82,9 @@ internal static class CustomersApi
             return limitError;
         }
 
-        string? startingAfter = http.Request.Query["starting_after"];
-        if (startingAfter is not null && !Ids.IsWellFormed(startingAfter, "cus_"))
+        if (!Paging.TryStartingAfter(http, "cus_", "customer", out var startingAfter, out var afterError))
         {
-            return ProblemResults.Invalid(http, "starting_after", "must be a customer id");
+            return afterError;
         }
 
         string? email = http.Request.Query["email"];
@@ -95,9 +94,7 @@ internal static class CustomersApi
         }
 
         var page = await ledger.CustomersAsync(http.Tenant().TenantId, limit, startingAfter, email, http.RequestAborted);
-        return page is null
-            ? ProblemResults.Invalid(http, "starting_after", "names no customer of yours")
-            : TypedResults.Json(new { @object = "list", data = page.Data, has_more = page.HasMore }, ApiJson.Options);
+        return Paging.List(http, page, "customer");
     }
 
     /// <summary>Reads the JSON body and parses it with <paramref name="parse"/>: the request, or the 4xx problem to answer.</summary>

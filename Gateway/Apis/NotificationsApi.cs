@@ -32,16 +32,13 @@ internal static class NotificationsApi
             return ProblemResults.Invalid(http, "customer", "must be a customer id");
         }
 
-        string? startingAfter = http.Request.Query["starting_after"];
-        if (startingAfter is not null && !Ids.IsWellFormed(startingAfter, "ntf_"))
+        if (!Paging.TryStartingAfter(http, "ntf_", "notification", out var startingAfter, out var afterError))
         {
-            return ProblemResults.Invalid(http, "starting_after", "must be a notification id");
+            return afterError;
         }
 
         var page = await ledger.NotificationsAsync(http.Tenant().TenantId, customer, limit, startingAfter, http.RequestAborted);
-        return page is null
-            ? ProblemResults.Invalid(http, "starting_after", "names no notification of yours")
-            : TypedResults.Json(new { @object = "list", data = page.Data, has_more = page.HasMore }, ApiJson.Options);
+        return Paging.List(http, page, "notification");
     }
 
     private static async Task<IResult> GetPreferencesAsync(HttpContext http, string id, IGrainFactory grains)

@@ -87,15 +87,12 @@ internal static class RefundsApi
             return limitError;
         }
 
-        string? startingAfter = http.Request.Query["starting_after"];
-        if (startingAfter is not null && !Ids.IsWellFormed(startingAfter, "re_"))
+        if (!Paging.TryStartingAfter(http, "re_", "refund", out var startingAfter, out var afterError))
         {
-            return ProblemResults.Invalid(http, "starting_after", "must be a refund id");
+            return afterError;
         }
 
         var page = await ledger.RefundsAsync(http.Tenant().TenantId, charge, limit, startingAfter, http.RequestAborted);
-        return page is null
-            ? ProblemResults.Invalid(http, "starting_after", "names no refund of yours")
-            : TypedResults.Json(new { @object = "list", data = page.Data, has_more = page.HasMore }, ApiJson.Options);
+        return Paging.List(http, page, "refund");
     }
 }

@@ -74,15 +74,12 @@ internal static class TransfersApi
             return ProblemResults.Invalid(http, "account", "must be an account id (acct_…)");
         }
 
-        string? startingAfter = http.Request.Query["starting_after"];
-        if (startingAfter is not null && !Ids.IsWellFormed(startingAfter, "tr_"))
+        if (!Paging.TryStartingAfter(http, "tr_", "transfer", out var startingAfter, out var afterError))
         {
-            return ProblemResults.Invalid(http, "starting_after", "must be a transfer id");
+            return afterError;
         }
 
         var page = await ledger.TransfersAsync(http.Tenant().TenantId, account, limit, startingAfter, http.RequestAborted);
-        return page is null
-            ? ProblemResults.Invalid(http, "starting_after", "names no transfer of yours")
-            : TypedResults.Json(new { @object = "list", data = page.Data, has_more = page.HasMore }, ApiJson.Options);
+        return Paging.List(http, page, "transfer");
     }
 }

@@ -32,6 +32,17 @@ public sealed class EmailTests(PspCluster fincore)
             TimeSpan.FromSeconds(30), $"account {account} to be funded");
     }
 
+    /// <summary>A new tenant with Ana (funded with R$ 100,00) and Bruno, each with an address of their own.</summary>
+    private async Task<(string Key, string Ana, string AnaAccount, string AnaEmail, string Bruno, string BrunoAccount, string BrunoEmail)> TwoCustomersAsync()
+    {
+        var (_, key) = await fincore.CreateTenantAsync();
+        var (anaEmail, brunoEmail) = (Unique("ana"), Unique("bruno"));
+        var (ana, anaAccount) = await CustomerAsync(key, "Ana Souza", anaEmail);
+        var (bruno, brunoAccount) = await CustomerAsync(key, "Bruno Lima", brunoEmail);
+        await FundAsync(key, anaAccount, 10_000);
+        return (key, ana, anaAccount, anaEmail, bruno, brunoAccount, brunoEmail);
+    }
+
     private async Task<string> TransferAsync(string key, string from, string to, long amount)
     {
         var r = await Http.PostAsync("/v1/transfers", key, JsonSerializer.Serialize(new { from, to, amount, description = "rent" }));
@@ -66,11 +77,7 @@ public sealed class EmailTests(PspCluster fincore)
     [Fact]
     public async Task A_transfer_emails_its_payer_and_its_payee_once_each_with_the_amount_in_the_tenants_language()
     {
-        var (_, key) = await fincore.CreateTenantAsync();
-        var (anaEmail, brunoEmail) = (Unique("ana"), Unique("bruno"));
-        var (ana, anaAccount) = await CustomerAsync(key, "Ana Souza", anaEmail);
-        var (bruno, brunoAccount) = await CustomerAsync(key, "Bruno Lima", brunoEmail);
-        await FundAsync(key, anaAccount, 10_000);
+        var (key, ana, anaAccount, anaEmail, bruno, brunoAccount, brunoEmail) = await TwoCustomersAsync();
 
         var transfer = await TransferAsync(key, anaAccount, brunoAccount, 2_468);
 
@@ -98,11 +105,7 @@ public sealed class EmailTests(PspCluster fincore)
     [Fact]
     public async Task Email_waits_out_an_SMTP_server_that_is_down_for_30_s_and_is_then_delivered_once()
     {
-        var (_, key) = await fincore.CreateTenantAsync();
-        var (anaEmail, brunoEmail) = (Unique("ana"), Unique("bruno"));
-        var (ana, anaAccount) = await CustomerAsync(key, "Ana Souza", anaEmail);
-        var (bruno, brunoAccount) = await CustomerAsync(key, "Bruno Lima", brunoEmail);
-        await FundAsync(key, anaAccount, 10_000);
+        var (key, ana, anaAccount, anaEmail, bruno, brunoAccount, brunoEmail) = await TwoCustomersAsync();
 
         await Smtp.StopAsync();
         var down = DateTime.UtcNow;
@@ -140,11 +143,7 @@ public sealed class EmailTests(PspCluster fincore)
     [Fact]
     public async Task A_customer_who_turns_email_off_gets_none_and_the_log_says_so()
     {
-        var (_, key) = await fincore.CreateTenantAsync();
-        var (anaEmail, brunoEmail) = (Unique("ana"), Unique("bruno"));
-        var (ana, anaAccount) = await CustomerAsync(key, "Ana Souza", anaEmail);
-        var (bruno, brunoAccount) = await CustomerAsync(key, "Bruno Lima", brunoEmail);
-        await FundAsync(key, anaAccount, 10_000);
+        var (key, ana, anaAccount, anaEmail, bruno, brunoAccount, brunoEmail) = await TwoCustomersAsync();
 
         var off = await Http.SendAsync(HttpMethod.Put, $"/v1/customers/{bruno}/notification-preferences", key, """{ "email": false }""");
         Assert.True(off.Status == HttpStatusCode.OK, off.Body);
