@@ -25,7 +25,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
 {
     private const string Backstop = "send";
     private const int EventBatch = 500;
-    private const int SendBatch = 100;
+    private const int SendBatch = 200;
     private static readonly TimeSpan BackstopPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan TurnBudget = TimeSpan.FromSeconds(2);
 
@@ -223,10 +223,22 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             }
         }
 
+        // Up to Concurrency connections, each sending its share one message at a time: at most that many messages of
+        // this tenant are in flight, each written before its connection sends the next.
+        var workers = Math.Min(Math.Max(_options.Concurrency, 1), due.Count);
+        var down = await Task.WhenAll(Enumerable.Range(0, workers).Select(w => SendAsync(due.Where((_, i) => i % workers == w).ToList())));
+        return (due.Count == SendBatch, down.Any(d => d));
+    }
+
+    /// <summary>Sends <paramref name="share"/> over one connection; true when the server could not be reached (the rest
+    /// of the share waits for the next round).</summary>
+    private async Task<bool> SendAsync(List<Due> share)
+    {
+        var tenant = TenantId;
         SmtpClient? client = null;
         try
         {
-            foreach (var n in due)
+            foreach (var n in share)
             {
                 if (n.Email is null || n.Name is null || !n.EmailOn)
                 {
@@ -261,7 +273,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
                     SendFailed(logger, n.Id, attempts, error);
                     if (!connected)
                     {
-                        return (false, true); // the server is down: the rest wait for the next round
+                        return true; // the server is down: the rest wait for the next round
                     }
                 }
             }
@@ -283,7 +295,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             }
         }
 
-        return (due.Count == SendBatch, false);
+        return false;
     }
 
     private async Task ExecuteAsync(string sql, params object?[] values)

@@ -22,6 +22,9 @@ public sealed class NotificationOptions
     /// <summary>Connecting to the server and each message's send time out after this. Default 10 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>SMTP connections a tenant's notifier sends over at once, each one message at a time. Default 4.</summary>
+    public int Concurrency { get; set; } = 4;
+
     public bool EmailEnabled => !string.IsNullOrWhiteSpace(SmtpUrl);
 
     /// <summary>The delay before attempt <paramref name="attempts"/> + 1, full jitter.</summary>
