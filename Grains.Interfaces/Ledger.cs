@@ -134,7 +134,7 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("preferences")]
     Task<NotificationPreferences> Preferences();
 
-    /// <summary>Sets the channels the customer is notified on; answers them.</summary>
+    /// <summary>Sets the channels the customer is notified on (null leaves one as it is); answers them.</summary>
     [Alias("set-preferences")]
-    Task<NotificationPreferences> SetPreferences(NotificationPreferences preferences);
+    Task<NotificationPreferences> SetPreferences(bool? email, bool? push);
 }

@@ -66,9 +66,7 @@ internal static class NotificationsApi
         }
 
         var grain = grains.Grain<ICustomerGrain>(Ids.Key(http.Tenant().TenantId, id));
-        var current = await GrainCallRetry.IdempotentAsync(grain.Preferences, cancellationToken: http.RequestAborted);
-        var wanted = new NotificationPreferences(request.Email ?? current.Email, request.Push ?? current.Push);
-        return View(id, await GrainCallRetry.IdempotentAsync(() => grain.SetPreferences(wanted), cancellationToken: http.RequestAborted));
+        return View(id, await GrainCallRetry.IdempotentAsync(() => grain.SetPreferences(request.Email, request.Push), cancellationToken: http.RequestAborted));
     }
 
     private static IResult View(string customer, NotificationPreferences p) =>

@@ -265,12 +265,13 @@ internal sealed class LedgerReadModel(Database database)
         await using var cmd = Db.CreateCommand();
         var sql = new StringBuilder("""
             SELECT n.id, n.customer_id, n.channel, n.kind, n.event_id, n.source, n.amount, n.currency, n.status, n.attempts, n.last_error,
-                   n.created_at, n.sent_at,
-                   (SELECT coalesce(array_agg(a.attempt ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id),
-                   (SELECT coalesce(array_agg(a.at ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id),
-                   (SELECT coalesce(array_agg(a.ok ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id),
-                   (SELECT coalesce(array_agg(a.error ORDER BY a.attempt), '{}') FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id)
-            FROM notifications n WHERE n.tenant_id = $1
+                   n.created_at, n.sent_at, log.attempt, log.at, log.ok, log.error
+            FROM notifications n
+            CROSS JOIN LATERAL (
+                SELECT coalesce(array_agg(a.attempt ORDER BY a.attempt), '{}') AS attempt, coalesce(array_agg(a.at ORDER BY a.attempt), '{}') AS at,
+                       coalesce(array_agg(a.ok ORDER BY a.attempt), '{}') AS ok, coalesce(array_agg(a.error ORDER BY a.attempt), '{}') AS error
+                FROM notification_attempts a WHERE a.tenant_id = n.tenant_id AND a.notification_id = n.id) log
+            WHERE n.tenant_id = $1
             """);
         cmd.Parameters.AddWithValue(tenant);
         if (customer is not null)

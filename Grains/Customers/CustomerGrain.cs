@@ -67,9 +67,10 @@ public sealed class CustomerGrain([PersistentState("customer", "fincore")] IPers
         return Task.FromResult(state.State.Preferences);
     }
 
-    public async Task<NotificationPreferences> SetPreferences(NotificationPreferences preferences)
+    public async Task<NotificationPreferences> SetPreferences(bool? email, bool? push)
     {
         var c = Current();
+        var preferences = new NotificationPreferences(email ?? state.State.Preferences.Email, push ?? state.State.Preferences.Push);
         if (state.State.Preferences == preferences)
         {
             return preferences;

@@ -301,23 +301,23 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
     private async Task ExecuteAsync(string sql, params object?[] values)
     {
         await using var cmd = database.DataSource.CreateCommand(sql);
-        foreach (var v in values)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
-        }
-
+        Bind(cmd.Parameters, values);
         await cmd.ExecuteNonQueryAsync();
     }
 
     private static NpgsqlBatchCommand Command(string sql, params object?[] values)
     {
         var cmd = new NpgsqlBatchCommand(sql);
+        Bind(cmd.Parameters, values);
+        return cmd;
+    }
+
+    private static void Bind(NpgsqlParameterCollection parameters, object?[] values)
+    {
         foreach (var v in values)
         {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
+            parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
         }
-
-        return cmd;
     }
 
     /// <summary>A server's answer may quote the recipient's address: it is personal data, kept out of logs and rows.</summary>

@@ -27,10 +27,6 @@ public sealed class NotificationOptions
 
     public bool EmailEnabled => !string.IsNullOrWhiteSpace(SmtpUrl);
 
-    /// <summary>The delay before attempt <paramref name="attempts"/> + 1, full jitter.</summary>
-    public TimeSpan Backoff(int attempts)
-    {
-        var ceiling = Math.Min(MaxDelay.TotalMilliseconds, BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 30)));
-        return TimeSpan.FromMilliseconds(Math.Max(100, Random.Shared.NextDouble() * ceiling));
-    }
+    /// <summary>The delay after <paramref name="attempts"/> failed attempts, full jitter.</summary>
+    public TimeSpan Backoff(int attempts) => Grains.Backoff.FullJitter(BaseDelay, MaxDelay, attempts - 1);
 }

@@ -63,9 +63,5 @@ public sealed class PspOptions
     public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>The delay before attempt <paramref name="attempt"/> (1-based), full jitter.</summary>
-    public TimeSpan Backoff(int attempt)
-    {
-        var ceiling = Math.Min(MaxDelay.TotalMilliseconds, BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
-    }
+    public TimeSpan Backoff(int attempt) => Grains.Backoff.FullJitter(BaseDelay, MaxDelay, attempt);
 }

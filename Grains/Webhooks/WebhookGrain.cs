@@ -319,11 +319,7 @@ public sealed class WebhookGrain(Database database, IHttpClientFactory httpClien
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private TimeSpan Backoff(int attempts)
-    {
-        var ceiling = Math.Min(_options.MaxDelay.TotalMilliseconds, _options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempts, 30)));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
-    }
+    private TimeSpan Backoff(int attempts) => Grains.Backoff.FullJitter(_options.BaseDelay, _options.MaxDelay, attempts);
 
     private async Task ReadAsync(List<WebhookEvent> into, string sql, string tenant, params object[] args)
     {

@@ -39,8 +39,7 @@ public sealed class SmtpServer : IAsyncDisposable
             RedirectStandardError = true,
         };
         _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        // Read and dropped, so a full pipe never stalls the server.
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await Poll.UntilAsync(async () =>
