@@ -4,6 +4,7 @@ using FinCore.Gateway.Auth;
 using FinCore.Gateway.Dashboard;
 using FinCore.Gateway.Data;
 using FinCore.Gateway.Problems;
+using FinCore.Gateway.Push;
 using FinCore.Gateway.Telemetry;
 using FinCore.Cluster;
 using FinCore.Persistence;
@@ -58,6 +59,9 @@ internal static class GatewayApp
                 .AddPrometheusExporter())
             .ConfigureResource(r => r.AddService("fincore-gateway"));
         builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton<SessionTokens>();
+        builder.Services.AddSingleton<PushHub>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PushHub>());
         builder.Services.AddSingleton<ReadModel>();
         builder.Services.AddSingleton<LedgerReadModel>();
         builder.Services.AddSingleton<TenantRateLimiter>();
@@ -100,6 +104,7 @@ internal static class GatewayApp
         app.MapTransfersApi();
         app.MapRefundsApi();
         app.MapNotificationsApi();
+        app.MapPushApi();
         app.MapTenantApi();
         app.MapAdminApi();
         app.MapDeadLettersApi();

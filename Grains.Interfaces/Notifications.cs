@@ -17,3 +17,15 @@ public interface INotificationGrain : IGrainWithStringKey
     [Alias("kick")]
     Task Kick();
 }
+
+/// <summary>How push notifications reach the customers' streams: a push notification is <c>queued</c> when made and
+/// <c>delivered</c> once a stream of its customer has sent it; the notifier tells every gateway on this PostgreSQL
+/// channel, with the payload <c>"&lt;tenant&gt; &lt;customer&gt; &lt;seq&gt;"</c> (ids only), when it commits.</summary>
+public static class PushNotifications
+{
+    public const string Channel = "fincore_push";
+
+    public const string Queued = "queued";
+
+    public const string Delivered = "delivered";
+}

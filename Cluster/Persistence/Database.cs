@@ -52,12 +52,19 @@ public sealed partial class Database : IAsyncDisposable
         }
 
         DataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        _dedicated = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, Multiplexing = false, KeepAlive = 15 }.ConnectionString;
         _sources = sources;
         _logger = logger;
     }
 
+    private readonly string _dedicated;
+
     /// <summary>The pooled data source.</summary>
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>A connection of its own, outside the pool and multiplexing, with TCP keepalives: for <c>LISTEN</c>,
+    /// whose session state must not reach other users of the pool.</summary>
+    public NpgsqlConnection CreateDedicatedConnection() => new(_dedicated);
 
     /// <summary>Applies every migration not yet applied, under an advisory lock so concurrent starts are safe.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)

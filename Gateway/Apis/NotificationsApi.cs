@@ -32,12 +32,18 @@ internal static class NotificationsApi
             return ProblemResults.Invalid(http, "customer", "must be a customer id");
         }
 
+        string? channel = http.Request.Query["channel"];
+        if (channel is not (null or "email" or "push"))
+        {
+            return ProblemResults.Invalid(http, "channel", "must be email or push");
+        }
+
         if (!Paging.TryStartingAfter(http, "ntf_", "notification", out var startingAfter, out var afterError))
         {
             return afterError;
         }
 
-        var page = await ledger.NotificationsAsync(http.Tenant().TenantId, customer, limit, startingAfter, http.RequestAborted);
+        var page = await ledger.NotificationsAsync(http.Tenant().TenantId, customer, channel, limit, startingAfter, http.RequestAborted);
         return Paging.List(http, page, "notification");
     }
 

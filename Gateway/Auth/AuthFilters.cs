@@ -57,7 +57,8 @@ internal static class AuthFilters
         return ProblemResults.Result(http, 401, "unauthorized", detail);
     }
 
-    private static string? Bearer(HttpContext http)
+    /// <summary>The bearer token of the request (null: none, several, or malformed).</summary>
+    internal static string? Bearer(HttpContext http)
     {
         var values = http.Request.Headers.Authorization;
         if (values.Count != 1)

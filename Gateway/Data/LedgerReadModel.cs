@@ -260,7 +260,8 @@ internal sealed class LedgerReadModel(Database database)
 
     /// <summary>The tenant's notifications (of one customer, when given), newest first, each with its delivery log;
     /// null when <paramref name="startingAfter"/> names no notification of this tenant.</summary>
-    public async Task<Page<NotificationView>?> NotificationsAsync(string tenant, string? customer, int limit, string? startingAfter, CancellationToken ct)
+    public async Task<Page<NotificationView>?> NotificationsAsync(string tenant, string? customer, string? channel, int limit, string? startingAfter,
+        CancellationToken ct)
     {
         await using var cmd = Db.CreateCommand();
         var sql = new StringBuilder("""
@@ -278,6 +279,12 @@ internal sealed class LedgerReadModel(Database database)
         {
             cmd.Parameters.AddWithValue(customer);
             sql.Append($" AND n.customer_id = ${cmd.Parameters.Count}");
+        }
+
+        if (channel is not null)
+        {
+            cmd.Parameters.AddWithValue(channel);
+            sql.Append($" AND n.channel = ${cmd.Parameters.Count}");
         }
 
         if (startingAfter is not null)

@@ -1,20 +1,18 @@
 using FinCore.Grains.Storage;
 using FinCore.Persistence;
 using Microsoft.Extensions.Hosting;
-using FinCore.Grains.Notifications;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace FinCore.Grains.Audit;
 
-/// <summary>Every second, finds tenants with unsealed events and asks their audit grains to seal them, so the chain
-/// trails the charges by about a second. Every active silo runs one, each for its share of the tenants (by a hash of
+/// <summary>Four times a second, finds tenants with unsealed events and asks their audit grains to seal them, so the
+/// chain (and the webhooks and notifications made from it) trails the charges by a quarter of a second. Every active silo runs one, each for its share of the tenants (by a hash of
 /// the tenant id over the active silos in address order): while silos join or leave, two may ask for one tenant for a
 /// second (harmless: the grain seals once) or none (sealed a second later).</summary>
 public sealed partial class AuditSealer(IClusterMembershipService membership, ILocalSiloDetails local, IGrainFactory grains, Database database,
-    IOptions<NotificationOptions> notifications, ILogger<AuditSealer> logger) : BackgroundService
+    ILogger<AuditSealer> logger) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Tenants sealed at once on a silo.</summary>
     private const int Concurrency = 16;
@@ -22,7 +20,7 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
     /// <summary>The kick in flight per tenant with a webhook endpoint (at most one each).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _kicks = new();
 
-    /// <summary>The kick in flight per tenant to its notifier (when email is configured).</summary>
+    /// <summary>The kick in flight per tenant to its notifier (tenants with customers).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _notifierKicks = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -37,13 +35,13 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
 
             try
             {
-                var tenants = new List<(string Id, bool HasWebhook)>();
+                var tenants = new List<(string Id, bool HasWebhook, bool HasCustomers)>();
                 await using (var cmd = database.DataSource.CreateCommand(PaymentsSql.TenantsWithPending))
                 await using (var r = await cmd.ExecuteReaderAsync(stoppingToken))
                 {
                     while (await r.ReadAsync(stoppingToken))
                     {
-                        tenants.Add((r.GetString(0), r.GetBoolean(1)));
+                        tenants.Add((r.GetString(0), r.GetBoolean(1), r.GetBoolean(2)));
                     }
                 }
 
@@ -73,8 +71,8 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
                         _kicks[t.Id] = KickAsync(grains.Grain<IWebhookGrain>(t.Id).Kick, t.Id);
                     }
 
-                    // Sealed events are what notifications are made from, likewise.
-                    if (notifications.Value.EmailEnabled && (!_notifierKicks.TryGetValue(t.Id, out var nk) || nk.IsCompleted))
+                    // Sealed events are what notifications are made from, likewise; only customers are notified.
+                    if (t.HasCustomers && (!_notifierKicks.TryGetValue(t.Id, out var nk) || nk.IsCompleted))
                     {
                         _notifierKicks[t.Id] = KickAsync(grains.Grain<INotificationGrain>(t.Id).Kick, t.Id);
                     }

@@ -10,9 +10,11 @@ namespace FinCore.Grains.Notifications;
 
 /// <summary>
 /// One tenant's notifier (key: the tenant id). Kicked by the audit sealer when the tenant's events are sealed, it walks
-/// the chain from its cursor and makes one notification per recipient and event (<see cref="NotificationSql.EventsAfter"/>;
-/// ids derived from the event, so a walk repeated after a crash makes nothing twice), then sends the due email ones over
-/// SMTP, writing each attempt's outcome before the next send. A notification is sent until the server accepts it,
+/// the chain from its cursor and makes one notification per recipient, event and channel
+/// (<see cref="NotificationSql.EventsAfter"/>; ids derived from the event, so a walk repeated after a crash makes nothing
+/// twice). Push ones are queued for the customer's streams, and the gateways told when they commit
+/// (<see cref="PushNotifications"/>). Email ones (when a server is configured) it sends over SMTP, writing each attempt's
+/// outcome before the next send. A notification is sent until the server accepts it,
 /// retried with exponential backoff and full jitter, and given up on after <see cref="NotificationOptions.GiveUpAfter"/>.
 /// SMTP has no idempotency key: a silo that dies after the server took a message and before its outcome was written
 /// sends that one message again on recovery (at most one duplicate per notification, never a lost one); its Message-ID
@@ -43,7 +45,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
 
     public Task Kick()
     {
-        if (!_options.EmailEnabled || (_nextRound is { } next && next <= DateTime.UtcNow + TimeSpan.FromMilliseconds(50)) || _downRounds > 0)
+        if ((_nextRound is { } next && next <= DateTime.UtcNow + TimeSpan.FromMilliseconds(50)) || _downRounds > 0)
         {
             return Task.CompletedTask; // a round comes by then anyway (or the server is down: its backoff decides)
         }
@@ -60,7 +62,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
         }
 
         _reminded = true;
-        return _options.EmailEnabled ? RoundsAsync() : this.ForgetReminderAsync(Backstop);
+        return RoundsAsync();
     }
 
     private void Schedule(TimeSpan due)
@@ -82,7 +84,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             while (true)
             {
                 var moreEvents = await MakeAsync();
-                var (moreDue, down) = await SendDueAsync();
+                var (moreDue, down) = _options.EmailEnabled ? await SendDueAsync() : (false, false);
                 if (down)
                 {
                     _downRounds++;
@@ -103,9 +105,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
                     return;
                 }
 
-                await using var cmd = database.DataSource.CreateCommand(NotificationSql.NextDue);
-                cmd.Parameters.AddWithValue(TenantId);
-                if (await cmd.ExecuteScalarAsync() is DateTime next)
+                if (await NextDueAsync() is { } next)
                 {
                     await EnsureBackstopAsync();
                     Schedule(next - DateTime.UtcNow);
@@ -127,6 +127,19 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             RoundFailed(logger, TenantId, e.Message);
             Schedule(_options.Backoff(Math.Max(_downRounds, 1)));
         }
+    }
+
+    /// <summary>When the next email is due (null: none is pending, or email is not configured).</summary>
+    private async Task<DateTime?> NextDueAsync()
+    {
+        if (!_options.EmailEnabled)
+        {
+            return null;
+        }
+
+        await using var cmd = database.DataSource.CreateCommand(NotificationSql.NextDue);
+        cmd.Parameters.AddWithValue(TenantId);
+        return await cmd.ExecuteScalarAsync() as DateTime?;
     }
 
     private async Task EnsureBackstopAsync()
@@ -153,7 +166,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             _language = NotificationTemplates.LanguageFor(await t.ExecuteScalarAsync() as string ?? "");
         }
 
-        var made = new List<(string Id, string Customer, string Kind, string EventId, string Source, long Amount, string Currency, bool Email)>();
+        var made = new List<Made>();
         var last = _cursor.Value;
         var events = 0;
         await using (var cmd = database.DataSource.CreateCommand(NotificationSql.EventsAfter))
@@ -178,8 +191,15 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
 
                 var eventId = r.GetString(1);
                 var kind = r.GetString(2);
-                made.Add((Ids.IdFor("ntf_", tenant, $"{eventId}/{kind}/email"), r.GetString(6), kind, eventId, r.GetString(3), r.GetInt64(4),
-                    r.GetString(5), r.GetBoolean(7)));
+                var customer = r.GetString(6);
+                if (_options.EmailEnabled)
+                {
+                    made.Add(new Made(Ids.IdFor("ntf_", tenant, $"{eventId}/{kind}/email"), customer, "email", kind, eventId, r.GetString(3),
+                        r.GetInt64(4), r.GetString(5), r.GetBoolean(7) ? "pending" : "skipped", seq));
+                }
+
+                made.Add(new Made(Ids.IdFor("ntf_", tenant, $"{eventId}/{kind}/push"), customer, "push", kind, eventId, r.GetString(3),
+                    r.GetInt64(4), r.GetString(5), r.GetBoolean(8) ? PushNotifications.Queued : "skipped", seq));
             }
         }
 
@@ -193,8 +213,13 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             var now = DateTime.UtcNow;
             foreach (var n in made)
             {
-                batch.BatchCommands.Add(Command(NotificationSql.Insert, tenant, n.Id, n.Customer, n.Kind, n.EventId, n.Source, n.Amount, n.Currency,
-                    n.Email ? "pending" : "skipped", now));
+                batch.BatchCommands.Add(Command(NotificationSql.Insert, tenant, n.Id, n.Customer, n.Channel, n.Kind, n.EventId, n.Source, n.Amount,
+                    n.Currency, n.Status, now, n.Seq));
+            }
+
+            foreach (var n in made.Where(n => n.Status == PushNotifications.Queued).DistinctBy(n => n.Customer))
+            {
+                batch.BatchCommands.Add(Command(NotificationSql.NotifyPush, $"{tenant} {n.Customer} {n.Seq}"));
             }
 
             batch.BatchCommands.Add(Command(NotificationSql.AdvanceCursor, tenant, last));
@@ -325,6 +350,9 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
 
     [GeneratedRegex(@"[^\s<>""'(),;:]+@[^\s<>""'(),;:]+")]
     private static partial Regex Address();
+
+    private sealed record Made(string Id, string Customer, string Channel, string Kind, string EventId, string Source, long Amount, string Currency,
+        string Status, long Seq);
 
     private sealed record Due(string Id, string Kind, string Source, long Amount, string Currency, int Attempts, DateTime CreatedAt, string? Email,
         string? Name, bool EmailOn);

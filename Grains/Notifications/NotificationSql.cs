@@ -11,13 +11,13 @@ internal static class NotificationSql
     /// The tenant's sealed events after <c>$2</c>, at most <c>$3</c>, in chain order, each with the recipients it
     /// notifies (none: a row with nulls): a transfer its payer's and payee's customers, a refund the customer of the
     /// account it debits or of its charge, a charge the customer it names. Columns: seq, event id, kind, source, amount,
-    /// currency, customer id, whether the customer takes email.
+    /// currency, customer id, whether the customer takes email, whether they take push.
     /// </summary>
     public const string EventsAfter = """
         WITH ev AS (
             SELECT c.seq, e.event_id, e.type, e.payload FROM audit_chain c JOIN events e ON e.id = c.event_pk
             WHERE c.tenant_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3)
-        SELECT ev.seq, ev.event_id, r.kind, ev.payload->>'id', (ev.payload->>'amount')::bigint, ev.payload->>'currency', c.id, c.notify_email
+        SELECT ev.seq, ev.event_id, r.kind, ev.payload->>'id', (ev.payload->>'amount')::bigint, ev.payload->>'currency', c.id, c.notify_email, c.notify_push
         FROM ev
         LEFT JOIN LATERAL (
             SELECT 'transfer.sent' AS kind, ev.payload->>'from' AS account, NULL::text AS customer WHERE ev.type = 'transfer.succeeded'
@@ -35,12 +35,16 @@ internal static class NotificationSql
         ORDER BY ev.seq
         """;
 
-    /// <summary>One notification, made once (its id is derived from its event, kind and channel).</summary>
+    /// <summary>One notification, made once (its id is derived from its event, kind and channel). Parameters: tenant, id,
+    /// customer, channel, kind, event id, source, amount, currency, status, time, the event's seq in the chain.</summary>
     public const string Insert = """
-        INSERT INTO notifications (tenant_id, id, customer_id, channel, kind, event_id, source, amount, currency, status, next_at, created_at, updated_at)
-        VALUES ($1, $2, $3, 'email', $4, $5, $6, $7, $8, $9, $10, $10, $10)
+        INSERT INTO notifications (tenant_id, id, customer_id, channel, kind, event_id, source, amount, currency, status, next_at, created_at, updated_at, seq)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11, $12)
         ON CONFLICT DO NOTHING
         """;
+
+    /// <summary>Tells the gateways of a queued push notification (<see cref="PushNotifications.Channel"/>), when it commits.</summary>
+    public const string NotifyPush = "SELECT pg_notify('" + PushNotifications.Channel + "', $1)";
 
     public const string AdvanceCursor = """
         INSERT INTO notification_cursors (tenant_id, seq) VALUES ($1, $2)
@@ -52,12 +56,12 @@ internal static class NotificationSql
     public const string Due = """
         SELECT n.id, n.kind, n.source, n.amount, n.currency, n.attempts, n.created_at, c.email, c.name, c.notify_email
         FROM notifications n LEFT JOIN customers c ON c.tenant_id = n.tenant_id AND c.id = n.customer_id
-        WHERE n.tenant_id = $1 AND n.status = 'pending' AND n.next_at <= now()
+        WHERE n.tenant_id = $1 AND n.status = 'pending' AND n.channel = 'email' AND n.next_at <= now()
         ORDER BY n.next_at LIMIT $2
         """;
 
     /// <summary>When the next pending notification is due (null: none is pending).</summary>
-    public const string NextDue = "SELECT min(next_at) FROM notifications WHERE tenant_id = $1 AND status = 'pending'";
+    public const string NextDue = "SELECT min(next_at) FROM notifications WHERE tenant_id = $1 AND status = 'pending' AND channel = 'email'";
 
     /// <summary>An attempt's outcome: the row, and the attempt in the delivery log. Parameters: tenant, id, status,
     /// next attempt, error, sent at, ok, time.</summary>

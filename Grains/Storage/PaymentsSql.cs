@@ -107,10 +107,11 @@ internal static class PaymentsSql
     /// <summary>Charges waiting for an operator (the partial index <c>charges_dead_lettered</c>).</summary>
     public const string CountDeadLetters = "SELECT count(*) FROM charges WHERE status = 'dead_lettered'";
 
-    /// <summary>Tenants with events waiting for the chain, and whether each has a webhook endpoint.</summary>
+    /// <summary>Tenants with events waiting for the chain, whether each has a webhook endpoint, and whether it has
+    /// customers (whom its events may notify).</summary>
     public const string TenantsWithPending = """
-        SELECT p.tenant_id, bool_or(t.webhook_url IS NOT NULL)
-        FROM (SELECT DISTINCT tenant_id FROM audit_pending) p JOIN tenants t ON t.id = p.tenant_id GROUP BY p.tenant_id
+        SELECT t.id, t.webhook_url IS NOT NULL, EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = t.id)
+        FROM (SELECT DISTINCT tenant_id FROM audit_pending) p JOIN tenants t ON t.id = p.tenant_id
         """;
 
     public const string PendingEvents = """

@@ -71,16 +71,27 @@ public class PaymentsCluster : IAsyncLifetime
     {
         Gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Certificate, AdminToken, _gatewayPort, PspSecret, TraceSettings);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Gateway.HttpPort}") };
-        await Poll.UntilAsync(async () =>
-        {
-            if (Gateway.HasExited)
-            {
-                throw new InvalidOperationException("gateway exited:\n" + Gateway.Log);
-            }
-
-            return (await Http.GetAsync("/health/ready")).IsSuccessStatusCode;
-        }, TimeSpan.FromSeconds(60), "the gateway to become ready");
+        await WaitReadyAsync(Gateway, Http);
     }
+
+    /// <summary>A second gateway of the same cluster on a port of its own, ready; the caller disposes both.</summary>
+    public async Task<(SiloProcess Gateway, HttpClient Http)> StartAnotherGatewayAsync()
+    {
+        var gateway = SiloProcess.StartGateway(Cluster.Postgres, Cluster.ClusterId, Cluster.Certificate, AdminToken, null, PspSecret, TraceSettings);
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.HttpPort}") };
+        await WaitReadyAsync(gateway, http);
+        return (gateway, http);
+    }
+
+    private static Task WaitReadyAsync(SiloProcess gateway, HttpClient http) => Poll.UntilAsync(async () =>
+    {
+        if (gateway.HasExited)
+        {
+            throw new InvalidOperationException("gateway exited:\n" + gateway.Log);
+        }
+
+        return (await http.GetAsync("/health/ready")).IsSuccessStatusCode;
+    }, TimeSpan.FromSeconds(60), "the gateway to become ready");
 
     public async Task RestartGatewayAsync()
     {

@@ -24,7 +24,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _disposed || _process.HasExited;
+
+    private bool _disposed;
 
     public int ExitCode => _process.ExitCode;
 
@@ -172,6 +174,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        _disposed = true;
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -9,50 +9,21 @@ namespace FinCore.Tests.Notifications;
 [Collection(PspCollection.Name)]
 public sealed class EmailTests(PspCluster fincore)
 {
-    private const string Cpf = "529.982.247-25";
-
     private HttpClient Http => fincore.Http;
 
     private SmtpServer Smtp => fincore.Smtp!;
 
-    private static string Unique(string name) => $"{name}-{Guid.NewGuid():N}@example.com";
+    private static string Unique(string name) => Customers.Unique(name);
 
-    private async Task<(string Customer, string Account)> CustomerAsync(string key, string name, string email)
-    {
-        var r = await Http.PostAsync("/v1/customers", key, JsonSerializer.Serialize(new { kind = "individual", name, email, document = Cpf }));
-        Assert.True(r.Status == HttpStatusCode.Created, r.Body);
-        return (r.Json.GetProperty("id").GetString()!, r.Json.GetProperty("account").GetString()!);
-    }
+    private Task<(string Customer, string Account)> CustomerAsync(string key, string name, string email) => Customers.CreateAsync(Http, key, name, email);
 
-    private async Task FundAsync(string key, string account, long amount)
-    {
-        var charge = await Http.PostAsync("/v1/charges", key, JsonSerializer.Serialize(new { amount, currency = "BRL", payment_method = "pm_card_visa", account }));
-        Assert.True(charge.Status == HttpStatusCode.Accepted, charge.Body);
-        await Poll.UntilAsync(async () => (await Http.GetAsync($"/v1/accounts/{account}", key)).Json.GetProperty("balance").GetInt64() >= amount,
-            TimeSpan.FromSeconds(30), $"account {account} to be funded");
-    }
+    private Task<Customers.Pair> TwoCustomersAsync() => Customers.TwoAsync(fincore);
 
-    /// <summary>A new tenant with Ana (funded with R$ 100,00) and Bruno, each with an address of their own.</summary>
-    private async Task<(string Key, string Ana, string AnaAccount, string AnaEmail, string Bruno, string BrunoAccount, string BrunoEmail)> TwoCustomersAsync()
-    {
-        var (_, key) = await fincore.CreateTenantAsync();
-        var (anaEmail, brunoEmail) = (Unique("ana"), Unique("bruno"));
-        var (ana, anaAccount) = await CustomerAsync(key, "Ana Souza", anaEmail);
-        var (bruno, brunoAccount) = await CustomerAsync(key, "Bruno Lima", brunoEmail);
-        await FundAsync(key, anaAccount, 10_000);
-        return (key, ana, anaAccount, anaEmail, bruno, brunoAccount, brunoEmail);
-    }
-
-    private async Task<string> TransferAsync(string key, string from, string to, long amount)
-    {
-        var r = await Http.PostAsync("/v1/transfers", key, JsonSerializer.Serialize(new { from, to, amount, description = "rent" }));
-        Assert.True(r.Status == HttpStatusCode.Created, r.Body);
-        return r.Json.GetProperty("id").GetString()!;
-    }
+    private Task<string> TransferAsync(string key, string from, string to, long amount) => Customers.TransferAsync(Http, key, from, to, amount);
 
     private async Task<List<JsonElement>> NotificationsAsync(string key, string customer)
     {
-        var r = await Http.GetAsync($"/v1/notifications?customer={customer}", key);
+        var r = await Http.GetAsync($"/v1/notifications?customer={customer}&channel=email", key);
         Assert.True(r.Status == HttpStatusCode.OK, r.Body);
         return r.Json.GetProperty("data").EnumerateArray().Select(e => e.Clone()).ToList();
     }
@@ -178,6 +149,7 @@ public sealed class EmailTests(PspCluster fincore)
         Assert.Equal(HttpStatusCode.NotFound, (await Http.SendAsync(HttpMethod.Put, "/v1/customers/nope/notification-preferences", key, """{ "email": false }""")).Status);
         Assert.Equal(400, (await Http.GetAsync("/v1/notifications?customer=bogus", key)).Code);
         Assert.Equal(400, (await Http.GetAsync("/v1/notifications?limit=0", key)).Code);
+        Assert.Equal(400, (await Http.GetAsync("/v1/notifications?channel=sms", key)).Code);
         Assert.True((await Http.GetAsync($"/v1/customers/{ana}/notification-preferences", key)).Json.GetProperty("email").GetBoolean());
         Assert.Equal(401, (await Http.GetAsync("/v1/notifications", null)).Code);
     }
