@@ -256,7 +256,8 @@ internal sealed class LedgerReadModel(Database database)
     public sealed record AttemptView(int Attempt, DateTime At, bool Ok, string? Error);
 
     public sealed record NotificationView(string Id, string Object, string Customer, string Channel, string Kind, string Event, string Source,
-        long Amount, string Currency, string Status, int Attempts, string? LastError, DateTime CreatedAt, DateTime? SentAt, List<AttemptView> DeliveryLog);
+        long Amount, string Currency, string Status, int Attempts, string? LastError, DateTime? OccurredAt, DateTime CreatedAt, DateTime? SentAt,
+        List<AttemptView> DeliveryLog);
 
     /// <summary>The tenant's notifications (of one customer, when given), newest first, each with its delivery log;
     /// null when <paramref name="startingAfter"/> names no notification of this tenant.</summary>
@@ -266,7 +267,7 @@ internal sealed class LedgerReadModel(Database database)
         await using var cmd = Db.CreateCommand();
         var sql = new StringBuilder("""
             SELECT n.id, n.customer_id, n.channel, n.kind, n.event_id, n.source, n.amount, n.currency, n.status, n.attempts, n.last_error,
-                   n.created_at, n.sent_at, log.attempt, log.at, log.ok, log.error
+                   n.created_at, n.sent_at, log.attempt, log.at, log.ok, log.error, n.occurred_at
             FROM notifications n
             CROSS JOIN LATERAL (
                 SELECT coalesce(array_agg(a.attempt ORDER BY a.attempt), '{}') AS attempt, coalesce(array_agg(a.at ORDER BY a.attempt), '{}') AS at,
@@ -317,7 +318,8 @@ internal sealed class LedgerReadModel(Database database)
         }
 
         return new NotificationView(r.GetString(0), "notification", r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
-            r.GetInt64(6), r.GetString(7).Trim(), r.GetString(8), r.GetInt32(9), r.IsDBNull(10) ? null : r.GetString(10), r.GetDateTime(11),
+            r.GetInt64(6), r.GetString(7).Trim(), r.GetString(8), r.GetInt32(9), r.IsDBNull(10) ? null : r.GetString(10),
+            r.IsDBNull(17) ? null : r.GetDateTime(17), r.GetDateTime(11),
             r.IsDBNull(12) ? null : r.GetDateTime(12), log);
     }
 

@@ -216,7 +216,7 @@ internal static class PushApi
             var sent = new List<string>();
             var text = new StringBuilder();
             await using (var cmd = database.DataSource.CreateCommand("""
-                SELECT seq, id, kind, source, amount, currency, created_at FROM notifications
+                SELECT seq, id, kind, source, amount, currency, occurred_at, created_at FROM notifications
                 WHERE tenant_id = $1 AND customer_id = $2 AND channel = 'push' AND seq > $3 AND status <> 'skipped'
                 ORDER BY seq LIMIT $4
                 """))
@@ -241,7 +241,8 @@ internal static class PushApi
                         source = r.GetString(3),
                         amount = r.GetInt64(4),
                         currency = r.GetString(5).Trim(),
-                        created_at = r.GetDateTime(6),
+                        occurred_at = r.GetDateTime(6),
+                        created_at = r.GetDateTime(7),
                     }, ApiJson.Options);
                     text.Append(CultureInfo.InvariantCulture, $"id: {after}\nevent: notification\ndata: {data}\n\n");
                 }

@@ -192,14 +192,15 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
                 var eventId = r.GetString(1);
                 var kind = r.GetString(2);
                 var customer = r.GetString(6);
+                var occurred = r.GetDateTime(9);
                 if (_options.EmailEnabled)
                 {
                     made.Add(new Made(Ids.IdFor("ntf_", tenant, $"{eventId}/{kind}/email"), customer, "email", kind, eventId, r.GetString(3),
-                        r.GetInt64(4), r.GetString(5), r.GetBoolean(7) ? "pending" : "skipped", seq));
+                        r.GetInt64(4), r.GetString(5), r.GetBoolean(7) ? "pending" : "skipped", seq, occurred));
                 }
 
                 made.Add(new Made(Ids.IdFor("ntf_", tenant, $"{eventId}/{kind}/push"), customer, "push", kind, eventId, r.GetString(3),
-                    r.GetInt64(4), r.GetString(5), r.GetBoolean(8) ? PushNotifications.Queued : "skipped", seq));
+                    r.GetInt64(4), r.GetString(5), r.GetBoolean(8) ? PushNotifications.Queued : "skipped", seq, occurred));
             }
         }
 
@@ -214,7 +215,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             foreach (var n in made)
             {
                 batch.BatchCommands.Add(Command(NotificationSql.Insert, tenant, n.Id, n.Customer, n.Channel, n.Kind, n.EventId, n.Source, n.Amount,
-                    n.Currency, n.Status, now, n.Seq));
+                    n.Currency, n.Status, now, n.Seq, n.OccurredAt));
             }
 
             foreach (var n in made.Where(n => n.Status == PushNotifications.Queued).DistinctBy(n => n.Customer))
@@ -352,7 +353,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
     private static partial Regex Address();
 
     private sealed record Made(string Id, string Customer, string Channel, string Kind, string EventId, string Source, long Amount, string Currency,
-        string Status, long Seq);
+        string Status, long Seq, DateTime OccurredAt);
 
     private sealed record Due(string Id, string Kind, string Source, long Amount, string Currency, int Attempts, DateTime CreatedAt, string? Email,
         string? Name, bool EmailOn);

@@ -11,13 +11,13 @@ internal static class NotificationSql
     /// The tenant's sealed events after <c>$2</c>, at most <c>$3</c>, in chain order, each with the recipients it
     /// notifies (none: a row with nulls): a transfer its payer's and payee's customers, a refund the customer of the
     /// account it debits or of its charge, a charge the customer it names. Columns: seq, event id, kind, source, amount,
-    /// currency, customer id, whether the customer takes email, whether they take push.
+    /// currency, customer id, whether the customer takes email, whether they take push, when the event happened.
     /// </summary>
     public const string EventsAfter = """
         WITH ev AS (
-            SELECT c.seq, e.event_id, e.type, e.payload FROM audit_chain c JOIN events e ON e.id = c.event_pk
+            SELECT c.seq, e.event_id, e.type, e.payload, e.created_at FROM audit_chain c JOIN events e ON e.id = c.event_pk
             WHERE c.tenant_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3)
-        SELECT ev.seq, ev.event_id, r.kind, ev.payload->>'id', (ev.payload->>'amount')::bigint, ev.payload->>'currency', c.id, c.notify_email, c.notify_push
+        SELECT ev.seq, ev.event_id, r.kind, ev.payload->>'id', (ev.payload->>'amount')::bigint, ev.payload->>'currency', c.id, c.notify_email, c.notify_push, ev.created_at
         FROM ev
         LEFT JOIN LATERAL (
             SELECT 'transfer.sent' AS kind, ev.payload->>'from' AS account, NULL::text AS customer WHERE ev.type = 'transfer.succeeded'
@@ -36,10 +36,10 @@ internal static class NotificationSql
         """;
 
     /// <summary>One notification, made once (its id is derived from its event, kind and channel). Parameters: tenant, id,
-    /// customer, channel, kind, event id, source, amount, currency, status, time, the event's seq in the chain.</summary>
+    /// customer, channel, kind, event id, source, amount, currency, status, time, the event's seq in the chain, when the event happened.</summary>
     public const string Insert = """
-        INSERT INTO notifications (tenant_id, id, customer_id, channel, kind, event_id, source, amount, currency, status, next_at, created_at, updated_at, seq)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11, $12)
+        INSERT INTO notifications (tenant_id, id, customer_id, channel, kind, event_id, source, amount, currency, status, next_at, created_at, updated_at, seq, occurred_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11, $12, $13)
         ON CONFLICT DO NOTHING
         """;
 

@@ -359,12 +359,13 @@ public sealed class PaymentsMigrations : IMigrationSource
                 SELECT tenant_id, max(seq) FROM audit_chain GROUP BY tenant_id ON CONFLICT DO NOTHING;
             """);
 
-        // Push: a notification on the push channel waits (queued) for the customer's streams, which read it by its
+        // Push: a notification carries when its event happened (occurred_at). One on the push channel waits (queued) for the customer's streams, which read it by its
         // event's place in the tenant's chain (seq: dense and in order, so "after seq" resumes a stream with nothing
         // lost or repeated, on any gateway). Session tokens let a customer's app open its stream: stored as SHA-256
         // only, each for one customer, minutes long.
         yield return new Migration("payments/014_push", """
             ALTER TABLE notifications ADD COLUMN IF NOT EXISTS seq bigint;
+            ALTER TABLE notifications ADD COLUMN IF NOT EXISTS occurred_at timestamptz;
             CREATE INDEX IF NOT EXISTS notifications_push ON notifications (tenant_id, customer_id, seq) WHERE channel = 'push';
             CREATE TABLE IF NOT EXISTS customer_session_tokens (
                 token_hash bytea PRIMARY KEY,

@@ -53,6 +53,12 @@ internal static class Runner
                 Log($"webhooks of {api.Tenants.Count} tenants → {sink.BaseUrl}/hook/<tenant> (answers after {settings.WebhookLatency.TotalMilliseconds:0} ms)");
             }
 
+            await using var push = settings.PushStreams > 0 ? await OpenStreamsAsync(settings, api, Log, hardStop.Token).ConfigureAwait(false) : null;
+            if (settings.PushStreams > 0 && push is null)
+            {
+                return UsageError;
+            }
+
             var engine = new LoadEngine(settings, api, Log, phaseGate);
             var interrupts = 0;
             void Interrupt(string what)
@@ -121,11 +127,41 @@ internal static class Runner
                 webhooks = new WebhookFigures(sink.Received, sink.Unique, sink.Duplicates, sink.BadSignatures, settling.Elapsed.TotalSeconds, ReportBuilder.PercentilesOf(sink.Lag));
             }
 
+            PushFigures? pushed = null;
+            if (push is not null)
+            {
+                // Each transfer tells its payer and its payee: when every customer has a stream, twice per transfer.
+                long? expected = push.Everyone ? 2 * api.TransfersAcknowledged : null;
+                var settling = System.Diagnostics.Stopwatch.StartNew();
+                await push.SettleAsync(expected, TimeSpan.FromSeconds(5), settings.CompletionTimeout, hardStop.Token).ConfigureAwait(false);
+                pushed = new PushFigures(push.Streams, expected, push.Received, push.Unique, push.Duplicates, push.Reconnects, settling.Elapsed.TotalSeconds,
+                    ReportBuilder.PercentilesOf(push.Lag));
+            }
+
             var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - timeline.StartCpu;
-            var report = ReportBuilder.Build(settings, RunFigures.FromEngine(engine, timeline, cpu), startedAt, breaking?.Invoke(engine)) with { Webhooks = webhooks };
+            var report = ReportBuilder.Build(settings, RunFigures.FromEngine(engine, timeline, cpu), startedAt, breaking?.Invoke(engine)) with
+            {
+                Webhooks = webhooks,
+                Push = pushed,
+            };
             var files = ReportWriter.WriteAll(report, settings.OutDir);
             ConsoleSummary.Print(report, files);
             return report.Passed ? Passed : Failed;
+        }
+    }
+
+    private static async Task<PushSink?> OpenStreamsAsync(RunSettings settings, FinCoreApi api, Action<string> log, CancellationToken ct)
+    {
+        try
+        {
+            var push = await PushSink.StartAsync(settings.Target, api.Tenants, settings.PushStreams, ct).ConfigureAwait(false);
+            log($"holding {push.Streams} customers' notification streams open{(push.Everyone ? " (every customer's)" : "")}");
+            return push;
+        }
+        catch (Exception e) when (e is SetupException or HttpRequestException or TaskCanceledException)
+        {
+            Console.Error.WriteLine($"loadgen: cannot open the notification streams: {e.Message}");
+            return null;
         }
     }
 }

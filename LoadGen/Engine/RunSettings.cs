@@ -51,6 +51,9 @@ public sealed record RunSettings
     /// <summary>The sink answers each delivery after this long (a receiver's own work).</summary>
     public TimeSpan WebhookLatency { get; init; }
 
+    /// <summary>Customers' notification streams held open during the run, their push lag reported; 0: none.</summary>
+    public int PushStreams { get; init; }
+
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A request not sent this long after its intended time is dropped (and counted), bounding the backlog.</summary>

@@ -34,6 +34,13 @@ internal static class ConsoleSummary
             Row("webhook lag (arrival − created_at) p50 / p99 / max", Ms(w.Lag.P50, w.Lag.P99, w.Lag.Max) + $" (settled {w.SettleS:0.#} s after the run)");
         }
 
+        if (r.Push is { } push)
+        {
+            Row("push: streams / expected / arrived / notifications / duplicates / reconnects",
+                $"{push.Streams} / {(push.Expected is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")} / {push.Received} / {push.Notifications} / {push.Duplicates} / {push.Reconnects}");
+            Row("push lag (arrival − occurred_at) p50 / p99 / max", Ms(push.Lag.P50, push.Lag.P99, push.Lag.Max) + $" (settled {push.SettleS:0.#} s after the run)");
+        }
+
         Row("status codes", string.Join(", ", r.StatusCodes.Select(kv => $"{kv.Key}: {kv.Value}")));
         Row("generator CPU avg / peak (of " + r.Generator.Cores + " cores)", $"{r.Generator.CpuAvgPct:0.#}% / {r.Generator.CpuMaxPct:0.#}%");
         Row("generator CPU per request", $"{r.Generator.CpuUsPerRequest:0.#} µs");

@@ -37,6 +37,8 @@ public sealed record RunReport
 
     public WebhookFigures? Webhooks { get; init; }
 
+    public PushFigures? Push { get; init; }
+
     public required IReadOnlyDictionary<string, long> StatusCodes { get; init; }
 
     public required Generator Generator { get; init; }
@@ -84,6 +86,11 @@ public sealed record TrackingRequests(long List, long Get);
 /// <summary>What the webhook sink (<c>--webhook-sink</c>) received: deliveries, distinct events, repeats, bad
 /// signatures, the seconds it waited after the run for deliveries to stop, and each event's lag (arrival − created_at).</summary>
 public sealed record WebhookFigures(long Received, long Events, long Duplicates, long BadSignatures, double SettleS, Percentiles Lag);
+
+/// <summary>What the customers' notification streams (<c>--push-streams</c>) received: how many streams, the
+/// notifications expected (two per transfer answered 201, when every customer had a stream), arrivals, distinct
+/// notifications, repeats, reconnects, the seconds waited after the run, and each one's lag (arrival − occurred_at).</summary>
+public sealed record PushFigures(int Streams, long? Expected, long Received, long Notifications, long Duplicates, long Reconnects, double SettleS, Percentiles Lag);
 
 /// <summary>The generator's own load, so a saturated generator is never mistaken for a saturated server.</summary>
 public sealed record Generator(int Cores, double CpuAvgPct, double CpuMaxPct, double CpuUsPerRequest, double PeakWorkingSetMb, double PeakBacklog);

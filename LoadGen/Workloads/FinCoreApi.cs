@@ -27,6 +27,10 @@ internal sealed class FinCoreApi : IDisposable
     private readonly bool recordAll;
     private readonly string runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
     private long sequence;
+    private long transfersAcknowledged;
+
+    /// <summary>Transfers answered <c>201</c> so far.</summary>
+    public long TransfersAcknowledged => Interlocked.Read(ref transfersAcknowledged);
 
     private FinCoreApi(RunSettings settings, IReadOnlyList<TenantContext> tenants)
     {
@@ -117,7 +121,7 @@ internal sealed class FinCoreApi : IDisposable
     {
         const long Funding = 1_000_000; // the default per-charge limit of a tenant
         var setupId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
-        async Task<string> PostAsync(string path, string body, string key, HttpStatusCode expected, string property)
+        async Task<JsonElement> PostAsync(string path, string body, string key, HttpStatusCode expected)
         {
             for (var attempt = 0; ; attempt++)
             {
@@ -129,7 +133,7 @@ internal sealed class FinCoreApi : IDisposable
                 if (res.StatusCode == expected)
                 {
                     using var doc = JsonDocument.Parse(text);
-                    return doc.RootElement.GetProperty(property).GetString()!;
+                    return doc.RootElement.Clone();
                 }
 
                 if ((int)res.StatusCode is not (429 or 503) || attempt >= 20)
@@ -141,19 +145,24 @@ internal sealed class FinCoreApi : IDisposable
             }
         }
 
-        tenant.Merchant = await PostAsync("/v1/customers",
+        var merchant = await PostAsync("/v1/customers",
             """{"kind":"merchant","name":"LoadGen merchant","email":"merchant@loadgen.example","document":"11222333000181"}""",
-            $"lg-{setupId}-merchant", HttpStatusCode.Created, "account").ConfigureAwait(false);
+            $"lg-{setupId}-merchant", HttpStatusCode.Created).ConfigureAwait(false);
+        tenant.Merchant = merchant.GetProperty("account").GetString();
+        tenant.MerchantCustomer = merchant.GetProperty("id").GetString();
         var payers = new string[accounts];
+        var customers = new string[accounts];
         var funding = new string[accounts];
         await Parallel.ForAsync(0, accounts, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, c) =>
         {
-            payers[i] = await PostAsync("/v1/customers",
+            var payer = await PostAsync("/v1/customers",
                 $$$"""{"kind":"individual","name":"LoadGen payer {{{i}}}","email":"payer{{{i}}}@loadgen.example","document":"52998224725"}""",
-                $"lg-{setupId}-payer-{i}", HttpStatusCode.Created, "account").ConfigureAwait(false);
-            funding[i] = await PostAsync("/v1/charges",
+                $"lg-{setupId}-payer-{i}", HttpStatusCode.Created).ConfigureAwait(false);
+            payers[i] = payer.GetProperty("account").GetString()!;
+            customers[i] = payer.GetProperty("id").GetString()!;
+            funding[i] = (await PostAsync("/v1/charges",
                 $$$"""{"amount":{{{Funding}}},"currency":"{{{tenant.Currency}}}","payment_method":"pm_card_visa","account":"{{{payers[i]}}}","description":"loadgen funding"}""",
-                $"lg-{setupId}-fund-{i}", HttpStatusCode.Accepted, "id").ConfigureAwait(false);
+                $"lg-{setupId}-fund-{i}", HttpStatusCode.Accepted).ConfigureAwait(false)).GetProperty("id").GetString()!;
         }).ConfigureAwait(false);
 
         // The charges succeed through the PSP: wait until every account has its funding.
@@ -181,6 +190,7 @@ internal sealed class FinCoreApi : IDisposable
         }
 
         tenant.Accounts = payers;
+        tenant.Customers = customers;
         tenant.FundingCharges = funding;
     }
 
@@ -231,9 +241,19 @@ internal sealed class FinCoreApi : IDisposable
                     accepted = new AcceptedCharge(tenant, newId, System.Diagnostics.Stopwatch.GetTimestamp(), createdAt);
                 }
             }
+            else if (op == Operation.Transfer && code == 201 && !recordAll)
+            {
+                Interlocked.Increment(ref transfersAcknowledged);
+                await response.Content.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+            }
             else if (recordAll && ((op == Operation.Transfer && code == 201) || (op == Operation.Refund && code == 202)))
             {
                 // Recorded for whoever checks afterwards that every acknowledged transfer and refund exists.
+                if (op == Operation.Transfer)
+                {
+                    Interlocked.Increment(ref transfersAcknowledged);
+                }
+
                 var (newId, _) = ReadIdAndCreated(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
                 if (newId is not null)
                 {
