@@ -177,4 +177,24 @@ public sealed class PushTests(PspCluster fincore)
             }
         }
     }
+
+    [Fact]
+    public async Task LoadGen_holds_every_customers_stream_open_and_reports_each_transfers_two_notifications_once_with_their_lag()
+    {
+        using var run = await LoadGenProcess.RunAsync("run", "--target", Http.BaseAddress!.ToString().TrimEnd('/'),
+            "--admin-token", PaymentsCluster.AdminToken, "--tenants", "1", "--mix", "transfer=1", "--accounts", "5", "--hot-share", "0.2",
+            "--rate", "20", "--duration", "3s", "--push-streams", "100", "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+
+        // Five payers and the merchant: every customer has a stream, so each transfer arrives twice (payer and payee).
+        var transfers = run.Report.GetProperty("status_codes").GetProperty("201").GetInt64();
+        var push = run.Report.GetProperty("push");
+        Assert.True(transfers >= 40, $"{transfers} transfers");
+        Assert.Equal(6, push.GetProperty("streams").GetInt32());
+        Assert.Equal(2 * transfers, push.GetProperty("expected").GetInt64());
+        Assert.Equal(2 * transfers, push.GetProperty("notifications").GetInt64());
+        Assert.Equal(0, push.GetProperty("duplicates").GetInt64());
+        Assert.Equal(2 * transfers, push.GetProperty("lag").GetProperty("count").GetInt64());
+        Assert.Contains("push lag", run.Stdout);
+    }
 }
