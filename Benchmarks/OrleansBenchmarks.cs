@@ -104,6 +104,7 @@ internal static class OrleansBenchmarks
         psi.Environment["FINCORE_POSTGRES"] = postgres;
         psi.Environment["FINCORE_CLUSTER_ID"] = clusterId;
         psi.Environment["FINCORE_CLUSTER_CERT"] = cert;
+        psi.Environment["FINCORE_MASTER_KEY"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         psi.Environment["FINCORE_SILO_PORT"] = FreePort.Next().ToString();
         psi.Environment["FINCORE_GATEWAY_PORT"] = FreePort.Next().ToString();
         psi.Environment["FINCORE_HTTP_PORT"] = http.ToString();

@@ -8,6 +8,7 @@ using FinCore.Gateway.Push;
 using FinCore.Gateway.Telemetry;
 using FinCore.Cluster;
 using FinCore.Persistence;
+using FinCore.Privacy;
 using FinCore.Telemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -58,12 +59,14 @@ internal static class GatewayApp
                 .AddView(GatewayTelemetry.DurationInstrument, new ExplicitBucketHistogramConfiguration { Boundaries = RequestStats.Bounds[..^1] })
                 .AddPrometheusExporter())
             .ConfigureResource(r => r.AddService("fincore-gateway"));
+        builder.Services.AddPersonalData(config);
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddSingleton<SessionTokens>();
         builder.Services.AddSingleton<PushHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PushHub>());
         builder.Services.AddSingleton<ReadModel>();
         builder.Services.AddSingleton<LedgerReadModel>();
+        builder.Services.AddSingleton<PersonalDataRecords>();
         builder.Services.AddSingleton<TenantRateLimiter>();
         builder.Services.AddHttpClient("silo-health", c => c.Timeout = TimeSpan.FromMilliseconds(800));
         builder.Services.AddSingleton<ClusterSnapshots>();
@@ -100,6 +103,7 @@ internal static class GatewayApp
         app.MapChargesApi();
         app.MapReportsApi();
         app.MapCustomersApi();
+        app.MapPersonalDataApi();
         app.MapAccountsApi();
         app.MapTransfersApi();
         app.MapRefundsApi();

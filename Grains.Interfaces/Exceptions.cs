@@ -33,3 +33,8 @@ public sealed class AmountTooLargeException(string message) : Exception(message)
 /// <summary>An account cannot cover a debit (nothing was moved).</summary>
 [GenerateSerializer, Alias("fincore.insufficient-funds")]
 public sealed class InsufficientFundsException(string message) : Exception(message);
+
+/// <summary>The customer cannot do this in its state (erasure with money in its account, or a create replayed after
+/// erasure): <c>409 invalid_state</c>.</summary>
+[GenerateSerializer, Alias("fincore.customer-state-exception")]
+public sealed class CustomerStateException(string message) : Exception(message);

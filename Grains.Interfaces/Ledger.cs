@@ -137,4 +137,15 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Sets the channels the customer is notified on (null leaves one as it is); answers them.</summary>
     [Alias("set-preferences")]
     Task<NotificationPreferences> SetPreferences(bool? email, bool? push);
+
+    /// <summary>Encrypts the personal data again under the tenant's current data key, if it is under an older one (or
+    /// stored from before encryption); true when it wrote.</summary>
+    [Alias("reseal")]
+    Task<bool> Reseal();
+
+    /// <summary>Erases the customer's personal data (LGPD): what stays is pseudonymous (its id, kind, account and
+    /// times), its sessions are revoked and nothing is sent to it any more. Only with a zero balance
+    /// (<see cref="CustomerStateException"/> otherwise); erasing an erased customer again changes nothing.</summary>
+    [Alias("erase")]
+    Task Erase();
 }

@@ -5,6 +5,7 @@ using FinCore.Grains.Psp;
 using FinCore.Grains.Webhooks;
 using FinCore.Grains.Storage;
 using FinCore.Persistence;
+using FinCore.Privacy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,6 +21,8 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<IMigrationSource, PaymentsMigrations>();
         services.AddHostedService<AuditSealer>();
         services.AddHostedService<ChargeSweeperStartup>();
+        services.AddPersonalData(config);
+        services.AddHostedService<Customers.PersonalDataStartup>();
         services.AddOptions<PspOptions>().Bind(config.GetSection("Psp")).Configure(o => o.Url = config["FINCORE_PSP_URL"] ?? o.Url);
         services.AddSingleton<PspPipeline>();
         services.AddSingleton<PspOutage>();

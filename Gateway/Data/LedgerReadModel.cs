@@ -8,9 +8,9 @@ namespace FinCore.Gateway.Data;
 
 /// <summary>Reads of customers, accounts, entries, transfers, refunds and notifications: SQL on the rows their grains write, every query scoped by
 /// the caller's tenant (another tenant's id finds nothing).</summary>
-internal sealed class LedgerReadModel(Database database)
+internal sealed class LedgerReadModel(Database database, FinCore.Privacy.PersonalDataProtector personalData)
 {
-    private const string CustomerColumns = "id, kind, name, email, document, phone, metadata::text, account_id, created_at, updated_at";
+    private const string CustomerColumns = "id, kind, name, email, document, phone, metadata::text, account_id, created_at, updated_at, sealed";
     private const string TransferColumns = "id, from_account, to_account, amount, currency, description, status, failure_code, created_at";
 
     private const string RefundColumns = "id, charge_id, amount, currency, account, status, failure_code, psp_reference, created_at, updated_at";
@@ -23,12 +23,14 @@ internal sealed class LedgerReadModel(Database database)
     public async Task<Page<Customer>?> CustomersAsync(string tenant, int limit, string? startingAfter, string? email, CancellationToken ct)
     {
         await using var cmd = Db.CreateCommand();
-        var sql = new StringBuilder($"SELECT {CustomerColumns} FROM customers WHERE tenant_id = $1");
+        var sql = new StringBuilder($"SELECT {CustomerColumns} FROM customers WHERE tenant_id = $1 AND erased_at IS NULL");
         cmd.Parameters.AddWithValue(tenant);
         if (email is not null)
         {
+            // By the email's keyed hash; a row stored before encryption (until resealed) by its plaintext.
+            cmd.Parameters.AddWithValue(await personalData.EmailHashAsync(tenant, email, ct));
             cmd.Parameters.AddWithValue(email);
-            sql.Append(" AND lower(email) = lower($2)");
+            sql.Append(" AND (email_hash = $2 OR (sealed IS NULL AND lower(email) = lower($3)))");
         }
 
         if (startingAfter is not null)
@@ -46,7 +48,20 @@ internal sealed class LedgerReadModel(Database database)
         cmd.Parameters.AddWithValue(limit + 1);
         sql.Append($" ORDER BY created_at DESC, id DESC LIMIT ${cmd.Parameters.Count}");
         cmd.CommandText = sql.ToString();
-        return await PageAsync(cmd, limit, ReadCustomer, ct);
+        var page = await PageAsync(cmd, limit, ReadCustomer, ct);
+        var opened = new List<Customer>(page.Data.Count);
+        foreach (var (c, sealedData) in page.Data)
+        {
+            opened.Add(sealedData is null ? c : await OpenAsync(tenant, c, sealedData, ct));
+        }
+
+        return new Page<Customer>(opened, page.HasMore);
+    }
+
+    private async Task<Customer> OpenAsync(string tenant, Customer c, byte[] sealedData, CancellationToken ct)
+    {
+        var p = await personalData.OpenAsync(tenant, c.Id, sealedData, ct);
+        return c with { Name = p.Name, Email = p.Email, Document = p.Document, Phone = p.Phone };
     }
 
     public sealed record AccountView(string Id, string Object, string Customer, string Currency, long Balance, DateTime CreatedAt);
@@ -239,19 +254,21 @@ internal sealed class LedgerReadModel(Database database)
         CreatedAt = r.GetDateTime(8),
     };
 
-    private static Customer ReadCustomer(NpgsqlDataReader r) => new()
+    /// <summary>A customer row: the customer (its personal data from the plaintext columns of a row stored before
+    /// encryption, else empty) and its sealed personal data.</summary>
+    private static (Customer Customer, byte[]? Sealed) ReadCustomer(NpgsqlDataReader r) => (new()
     {
         Id = r.GetString(0),
         Kind = r.GetString(1),
-        Name = r.GetString(2),
-        Email = r.GetString(3),
-        Document = r.GetString(4),
+        Name = r.IsDBNull(2) ? "" : r.GetString(2),
+        Email = r.IsDBNull(3) ? "" : r.GetString(3),
+        Document = r.IsDBNull(4) ? "" : r.GetString(4),
         Phone = r.IsDBNull(5) ? null : r.GetString(5),
         Metadata = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(6)) ?? [],
         Account = r.GetString(7),
         CreatedAt = r.GetDateTime(8),
         UpdatedAt = r.GetDateTime(9),
-    };
+    }, r.IsDBNull(10) ? null : r.GetFieldValue<byte[]>(10));
 
     public sealed record AttemptView(int Attempt, DateTime At, bool Ok, string? Error);
 

@@ -39,6 +39,7 @@ internal sealed partial class ExceptionMapping(ILogger<ExceptionMapping> logger)
         InvalidTransferException => (400, "invalid_request", e.Message + "."),
         ApiKeyNotFoundException => (404, "not_found", "No such API key."),
         InvalidChargeStateException => (409, "invalid_state", e.Message),
+        CustomerStateException => (409, "invalid_state", e.Message),
         IdempotencyKeyMismatchException => (422, "idempotency_key_mismatch", e.Message),
         AmountTooLargeException => (422, "amount_too_large", e.Message),
         InsufficientFundsException => (422, "insufficient_funds", e.Message),

@@ -40,7 +40,7 @@ internal sealed class SessionTokens(Database database)
         await using var batch = database.DataSource.CreateBatch();
         batch.BatchCommands.Add(Command("""
             INSERT INTO customer_session_tokens (token_hash, id, tenant_id, customer_id, created_at, expires_at)
-            SELECT $1, $2, $3, $4, now(), now() + $5 FROM customers WHERE tenant_id = $3 AND id = $4
+            SELECT $1, $2, $3, $4, now(), now() + $5 FROM customers WHERE tenant_id = $3 AND id = $4 AND erased_at IS NULL
             RETURNING created_at, expires_at
             """, Hash(token), id, tenant, customer, lifetime));
         batch.BatchCommands.Add(Command("""

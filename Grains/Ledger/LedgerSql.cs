@@ -8,22 +8,41 @@ namespace FinCore.Grains.Ledger;
 /// entries' balance_after is the balance PostgreSQL computed under the row's lock.</summary>
 internal static class LedgerSql
 {
-    /// <summary>A customer's row and its account's, written with the customer grain's state.</summary>
-    public static StorageCommand InsertCustomer(string tenantId, Customer c, string currency) => new("""
+    /// <summary>A customer's row and its account's, written with the customer grain's state. The personal data is only
+    /// in <paramref name="sealedData"/> (encrypted) and the email's keyed hash.</summary>
+    public static StorageCommand InsertCustomer(string tenantId, Customer c, string currency, byte[] sealedData, byte[] emailHash) => new("""
         WITH c AS (
-            INSERT INTO customers (tenant_id, id, kind, name, email, document, phone, metadata, account_id, created_at, updated_at)
-            SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::json, $9::text, $10::timestamptz, $10::timestamptz
+            INSERT INTO customers (tenant_id, id, kind, metadata, account_id, created_at, updated_at, sealed, email_hash, sealed_version)
+            SELECT $1::text, $2::text, $3::text, $4::json, $5::text, $6::timestamptz, $6::timestamptz, $8::bytea, $9::bytea, $10::integer
             WHERE /*guard*/
             ON CONFLICT DO NOTHING RETURNING account_id)
         INSERT INTO accounts (tenant_id, id, customer_id, currency, balance, created_at, updated_at)
-        SELECT $1::text, account_id, $2::text, $11::text, 0, $10::timestamptz, $10::timestamptz FROM c
+        SELECT $1::text, account_id, $2::text, $7::text, 0, $6::timestamptz, $6::timestamptz FROM c
         ON CONFLICT DO NOTHING
-        """, tenantId, c.Id, c.Kind, c.Name, c.Email, c.Document, c.Phone, JsonSerializer.Serialize(c.Metadata), c.Account, c.CreatedAt, currency);
+        """, tenantId, c.Id, c.Kind, JsonSerializer.Serialize(c.Metadata), c.Account, c.CreatedAt, currency, sealedData, emailHash,
+        Privacy.PersonalDataProtector.KeyVersion(sealedData));
 
-    public static StorageCommand UpdateCustomer(string tenantId, Customer c) => new("""
-        UPDATE customers SET name = $3::text, email = $4::text, phone = $5::text, metadata = $6::json, updated_at = $7::timestamptz
+    /// <summary>A customer's changed row: the sealed personal data replaces whatever was stored (also plaintext from
+    /// before encryption, which it empties).</summary>
+    public static StorageCommand UpdateCustomer(string tenantId, Customer c, byte[] sealedData, byte[] emailHash) => new("""
+        UPDATE customers SET metadata = $3::json, updated_at = $4::timestamptz, sealed = $5::bytea, email_hash = $6::bytea,
+            sealed_version = $7::integer, name = NULL, email = NULL, document = NULL, phone = NULL
         WHERE tenant_id = $1::text AND id = $2::text AND /*guard*/
-        """, tenantId, c.Id, c.Name, c.Email, c.Phone, JsonSerializer.Serialize(c.Metadata), c.UpdatedAt);
+        """, tenantId, c.Id, JsonSerializer.Serialize(c.Metadata), c.UpdatedAt, sealedData, emailHash, Privacy.PersonalDataProtector.KeyVersion(sealedData));
+
+    /// <summary>An erased customer's row: its personal data and metadata gone, notified of nothing; the row stays for
+    /// the account's ledger history, pseudonymous.</summary>
+    public static StorageCommand EraseCustomer(string tenantId, string customerId, DateTime at) => new("""
+        UPDATE customers SET sealed = NULL, email_hash = NULL, sealed_version = NULL, name = NULL, email = NULL, document = NULL, phone = NULL,
+            metadata = '{}'::json, notify_email = false, notify_push = false, erased_at = $3::timestamptz, updated_at = $3::timestamptz
+        WHERE tenant_id = $1::text AND id = $2::text AND /*guard*/
+        """, tenantId, customerId, at);
+
+    /// <summary>Revokes every session of the customer (erasure).</summary>
+    public static StorageCommand RevokeSessions(string tenantId, string customerId, DateTime at) => new("""
+        UPDATE customer_session_tokens SET revoked_at = $3::timestamptz
+        WHERE tenant_id = $1::text AND customer_id = $2::text AND revoked_at IS NULL AND /*guard*/
+        """, tenantId, customerId, at);
 
     public static StorageCommand UpdatePreferences(string tenantId, string customerId, NotificationPreferences p) => new("""
         UPDATE customers SET notify_email = $3::boolean, notify_push = $4::boolean

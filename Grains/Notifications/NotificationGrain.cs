@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using FinCore.Persistence;
+using FinCore.Privacy;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,8 @@ namespace FinCore.Grains.Notifications;
 /// silo's death; rounds themselves run on a grain timer.
 /// </summary>
 [GrainType("notifier")]
-public sealed partial class NotificationGrain(Database database, SmtpMailer mailer, IOptions<NotificationOptions> options, ILogger<NotificationGrain> logger)
+public sealed partial class NotificationGrain(Database database, SmtpMailer mailer, PersonalDataProtector personalData, IOptions<NotificationOptions> options,
+    ILogger<NotificationGrain> logger)
     : Grain, INotificationGrain, IRemindable
 {
     private const string Backstop = "send";
@@ -245,7 +247,18 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             while (await r.ReadAsync())
             {
                 due.Add(new Due(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetInt32(5), r.GetDateTime(6),
-                    r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), !r.IsDBNull(9) && r.GetBoolean(9)));
+                    r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), !r.IsDBNull(9) && r.GetBoolean(9),
+                    r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetFieldValue<byte[]>(11)));
+            }
+        }
+
+        // The address and name exist only encrypted: opened here, in memory, for the send.
+        for (var i = 0; i < due.Count; i++)
+        {
+            if (due[i] is { Sealed: { } sealedData, Customer: { } customer })
+            {
+                var p = await personalData.OpenAsync(tenant, customer, sealedData);
+                due[i] = due[i] with { Email = p.Email, Name = p.Name, Sealed = null };
             }
         }
 
@@ -356,7 +369,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
         string Status, long Seq, DateTime OccurredAt);
 
     private sealed record Due(string Id, string Kind, string Source, long Amount, string Currency, int Attempts, DateTime CreatedAt, string? Email,
-        string? Name, bool EmailOn);
+        string? Name, bool EmailOn, string? Customer, byte[]? Sealed);
 
     [LoggerMessage(EventId = 7700, Level = LogLevel.Warning, Message = "Notification {Id}: attempt {Attempt} failed: {Error}")]
     private static partial void SendFailed(ILogger logger, string id, int attempt, string error);

@@ -51,11 +51,11 @@ internal static class NotificationSql
         ON CONFLICT (tenant_id) DO UPDATE SET seq = GREATEST(notification_cursors.seq, EXCLUDED.seq)
         """;
 
-    /// <summary>Pending notifications due now, with their customer's address and name as they are now (an erased
-    /// customer, or one who turned email off since, is skipped: see <see cref="Skip"/>).</summary>
+    /// <summary>Pending notifications due now, with their customer's personal data as it is now (sealed; plaintext if
+    /// stored before encryption). An erased customer, or one who turned email off since, is skipped: see <see cref="Skip"/>.</summary>
     public const string Due = """
-        SELECT n.id, n.kind, n.source, n.amount, n.currency, n.attempts, n.created_at, c.email, c.name, c.notify_email
-        FROM notifications n LEFT JOIN customers c ON c.tenant_id = n.tenant_id AND c.id = n.customer_id
+        SELECT n.id, n.kind, n.source, n.amount, n.currency, n.attempts, n.created_at, c.email, c.name, c.notify_email, c.id, c.sealed
+        FROM notifications n LEFT JOIN customers c ON c.tenant_id = n.tenant_id AND c.id = n.customer_id AND c.erased_at IS NULL
         WHERE n.tenant_id = $1 AND n.status = 'pending' AND n.channel = 'email' AND n.next_at <= now()
         ORDER BY n.next_at LIMIT $2
         """;

@@ -377,5 +377,39 @@ public sealed class PaymentsMigrations : IMigrationSource
                 revoked_at timestamptz);
             CREATE INDEX IF NOT EXISTS customer_session_tokens_by_customer ON customer_session_tokens (tenant_id, customer_id);
             """);
+
+        // Personal data at rest: a customer's name, email, document and phone are one AES-GCM record (sealed) under the
+        // tenant's data key, and the email is found by its keyed hash; the plaintext columns are emptied as the silos
+        // reseal what was stored before (PersonalDataStartup), and so is the index over the plaintext email. Tenants'
+        // keys are stored only wrapped by the master key. An erased customer keeps its row, pseudonymous.
+        yield return new Migration("payments/015_personal_data", """
+            CREATE TABLE IF NOT EXISTS tenant_keys (
+                tenant_id text NOT NULL,
+                purpose text NOT NULL,
+                version integer NOT NULL,
+                master_id text NOT NULL,
+                wrapped bytea NOT NULL,
+                created_at timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, purpose, version));
+            ALTER TABLE customers ADD COLUMN IF NOT EXISTS sealed bytea;
+            ALTER TABLE customers ADD COLUMN IF NOT EXISTS email_hash bytea;
+            ALTER TABLE customers ADD COLUMN IF NOT EXISTS sealed_version integer;
+            ALTER TABLE customers ADD COLUMN IF NOT EXISTS erased_at timestamptz;
+            ALTER TABLE customers ALTER COLUMN name DROP NOT NULL, ALTER COLUMN email DROP NOT NULL, ALTER COLUMN document DROP NOT NULL;
+            DROP INDEX IF EXISTS customers_by_email;
+            CREATE INDEX IF NOT EXISTS customers_by_email_hash ON customers (tenant_id, email_hash, created_at DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS customers_unsealed ON customers (tenant_id, id) WHERE sealed IS NULL AND erased_at IS NULL;
+            -- Who read a customer's personal data outside the tenant's own API (operators), and every export.
+            CREATE TABLE IF NOT EXISTS personal_data_access (
+                id bigserial PRIMARY KEY,
+                tenant_id text NOT NULL,
+                customer_id text NOT NULL,
+                actor text NOT NULL,
+                action text NOT NULL,
+                reason text,
+                request_id text NOT NULL,
+                at timestamptz NOT NULL);
+            CREATE INDEX IF NOT EXISTS personal_data_access_by_customer ON personal_data_access (tenant_id, customer_id, id DESC);
+            """);
     }
 }

@@ -93,15 +93,17 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
     [Fact]
     public void Secrets_come_from_secrets_manager_and_the_database_is_multi_az_postgres()
     {
-        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 5); // operator token, cluster certificate, PSP secret, database, LoadGen agents
+        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 6); // operator token, cluster certificate, master key, PSP secret, database, LoadGen agents
         var gatewaySecrets = Container("gateway").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()).ToList();
-        Assert.Equal(["FINCORE_ADMIN_TOKEN", "FINCORE_CLUSTER_CERT_PFX", "FINCORE_PSP_SECRET", "PGPASSWORD"], gatewaySecrets.Order(StringComparer.Ordinal));
+        Assert.Equal(["FINCORE_ADMIN_TOKEN", "FINCORE_CLUSTER_CERT_PFX", "FINCORE_MASTER_KEY", "FINCORE_PSP_SECRET", "PGPASSWORD"], gatewaySecrets.Order(StringComparer.Ordinal));
         Assert.Contains("FINCORE_CLUSTER_CERT_PFX", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
+        Assert.Contains("FINCORE_MASTER_KEY", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
         foreach (var name in new[] { "gateway", "silo" })
         {
             var env = Container(name).GetProperty("Environment").EnumerateArray().Select(e => e.GetProperty("Name").GetString()).ToList();
             Assert.DoesNotContain("FINCORE_ADMIN_TOKEN", env);
             Assert.DoesNotContain("FINCORE_CLUSTER_CERT_PFX", env);
+            Assert.DoesNotContain("FINCORE_MASTER_KEY", env);
             Assert.DoesNotContain("PGPASSWORD", env);
         }
 

@@ -176,6 +176,7 @@ public sealed class PspCluster : PaymentsCluster
         ["Webhooks__MaxDelay"] = "00:00:05",
         ["Webhooks__Timeout"] = "00:00:03",
         ["Notifications__MaxDelay"] = "00:00:02",
+        ["PersonalData__KeyCache"] = "00:00:02",
     };
 }
 

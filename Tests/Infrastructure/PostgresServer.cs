@@ -35,6 +35,15 @@ public sealed class PostgresServer : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>Everything in the database of <paramref name="connectionString"/> as <c>pg_dump</c> writes it (plain SQL).</summary>
+    public static Task<string> DumpAsync(string connectionString)
+    {
+        var c = new NpgsqlConnectionStringBuilder(connectionString);
+        var bin = Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "pg_dump")).Where(File.Exists)
+            .OrderBy(p => p, StringComparer.Ordinal).Last();
+        return Shell.RunAsync(bin, "--host", c.Host!, "--port", c.Port.ToString(), "--username", c.Username!, "--dbname", c.Database!, "--no-owner");
+    }
+
     /// <summary>Stops the server abruptly (as a crash or an outage would).</summary>
     public Task StopAsync() => Shell.RunAsync(Repo.Ops("pg"), "stop", Path.Combine(_dir, "pg"), "immediate");
 

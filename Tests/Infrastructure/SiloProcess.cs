@@ -26,6 +26,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _disposed || _process.HasExited;
 
+    /// <summary>The master key every silo and gateway of the tests is given (base64 of 32 bytes; tests only).</summary>
+    public const string MasterKey = "MzSWznThpXAKS3Y45zDTlUglhdjDxsncp+ES/JyE82w=";
+
     private bool _disposed;
 
     public int ExitCode => _process.ExitCode;
@@ -60,6 +63,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["FINCORE_POSTGRES"] = postgres,
             ["FINCORE_CLUSTER_ID"] = clusterId,
             ["FINCORE_CLUSTER_CERT"] = certificate,
+            ["FINCORE_MASTER_KEY"] = MasterKey,
             ["FINCORE_SILO_PORT"] = port.ToString(),
             ["FINCORE_GATEWAY_PORT"] = FreePort.Next().ToString(),
             ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
@@ -84,6 +88,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["FINCORE_POSTGRES"] = postgres,
             ["FINCORE_CLUSTER_ID"] = clusterId,
             ["FINCORE_CLUSTER_CERT"] = certificate,
+            ["FINCORE_MASTER_KEY"] = MasterKey,
             ["FINCORE_ADMIN_TOKEN"] = adminToken,
             ["FINCORE_HTTP_PORT"] = httpPort.ToString(),
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",

@@ -88,6 +88,21 @@ public sealed class FinCoreStack : Stack
         {
             Description = "FinCore cluster certificate (FINCORE_CLUSTER_CERT_PFX): base64 of a PKCS#12 file with its key",
         });
+        // The master key that wraps every tenant's personal-data keys (FINCORE_MASTER_KEY): generated, and stored under a
+        // KMS key of its own (rotated yearly by KMS), readable only by the tasks that are given it.
+        var personalDataKey = new Amazon.CDK.AWS.KMS.Key(this, "PersonalDataKey", new Amazon.CDK.AWS.KMS.KeyProps
+        {
+            Description = "FinCore: encrypts the master key of customers' personal data",
+            EnableKeyRotation = true,
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+        var masterKey = new Secret(this, "MasterKey", new SecretProps
+        {
+            Description = "FinCore master key of customers' personal data (FINCORE_MASTER_KEY): lose it and that data is gone",
+            EncryptionKey = personalDataKey,
+            GenerateSecretString = new SecretStringGenerator { PasswordLength = 64, ExcludePunctuation = true },
+            RemovalPolicy = RemovalPolicy.RETAIN,
+        });
         var pspSecret = new Secret(this, "PspSecret", new SecretProps
         {
             Description = "Shared secret of the PSP's signed callbacks (FINCORE_PSP_SECRET)",
@@ -135,6 +150,7 @@ public sealed class FinCoreStack : Stack
         var commonSecrets = new Dictionary<string, Amazon.CDK.AWS.ECS.Secret>
         {
             ["FINCORE_CLUSTER_CERT_PFX"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(clusterCertificate),
+            ["FINCORE_MASTER_KEY"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(masterKey),
             ["PGPASSWORD"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(database.Secret!, "password"),
         };
 

@@ -32,6 +32,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             ["FINCORE_POSTGRES"] = postgres,
             ["FINCORE_CLUSTER_ID"] = "chaos",
             ["FINCORE_CLUSTER_CERT"] = certificate,
+            ["FINCORE_MASTER_KEY"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             ["FINCORE_PSP_SECRET"] = Token(),
             ["FINCORE_PSP_URL"] = $"http://127.0.0.1:{PspPort}",
             ["FINCORE_ADMIN_TOKEN"] = AdminToken,
