@@ -20,4 +20,8 @@ public interface ITenantGrain : IGrainWithStringKey
 
     [Alias("set-webhook")]
     Task SetWebhook(string url, string secret);
+
+    /// <summary>Sets the address security alerts go to (null: none); stored encrypted, as customers' personal data is.</summary>
+    [Alias("set-contact")]
+    Task<TenantSettings> SetContact(string? email);
 }

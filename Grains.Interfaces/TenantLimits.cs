@@ -9,4 +9,9 @@ public sealed record TenantLimits(long MaxAmount, int RequestsPerSecond, int Vel
 
 /// <summary>A tenant's settings as the gateway and the grains see them.</summary>
 [GenerateSerializer, Immutable, Alias("fincore.tenant-settings")]
-public sealed record TenantSettings(string Id, string Name, string Currency, TenantLimits Limits, string? WebhookUrl, DateTime CreatedAt);
+public sealed record TenantSettings(string Id, string Name, string Currency, TenantLimits Limits, string? WebhookUrl, DateTime CreatedAt)
+{
+    /// <summary>Where security alerts go (API keys created or revoked, the webhook endpoint changed); null: nowhere.</summary>
+    [Id(6)]
+    public string? ContactEmail { get; init; }
+}

@@ -14,6 +14,7 @@ internal static class TenantApi
         var api = app.MapGroup("/v1/tenant").RequireTenant().WithTags("Tenant");
         api.MapGet("", GetAsync);
         api.MapPut("/webhook", SetWebhookAsync);
+        api.MapPut("/contact", SetContactAsync);
         app.MapGroup("/v1/webhook-deliveries").RequireTenant().WithTags("Tenant").MapGet("", DeliveriesAsync);
         return api;
     }
@@ -82,6 +83,37 @@ internal static class TenantApi
         return TypedResults.Json(new { url = uri.ToString(), secret }, ApiJson.Options);
     }
 
+    /// <summary><c>{ "email": "security@…" }</c> (or null: none): where security alerts go.</summary>
+    private static async Task<IResult> SetContactAsync(HttpContext http, IGrainFactory grains)
+    {
+        var (doc, error) = await JsonBody.ReadObjectAsync(http);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        string? email;
+        using (doc)
+        {
+            if (!doc!.RootElement.TryGetProperty("email", out var e) || e.ValueKind is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Null)
+                || doc.RootElement.EnumerateObject().Count() != 1)
+            {
+                return ProblemResults.Invalid(http, "email", "is required (an address, or null for none), and nothing else");
+            }
+
+            email = e.ValueKind == System.Text.Json.JsonValueKind.Null ? null : e.GetString()!.Trim();
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (email is not null && (email.Length > 254 || CustomerFields.Email(email, errors) is null))
+        {
+            return ProblemResults.Invalid(http, "email", "must be an email address (name@example.com), at most 254 characters");
+        }
+
+        var tenant = grains.Grain<ITenantGrain>(http.Tenant().TenantId);
+        return TypedResults.Json(Shape(await GrainCallRetry.IdempotentAsync(() => tenant.SetContact(email), cancellationToken: http.RequestAborted)), ApiJson.Options);
+    }
+
     internal static object Shape(TenantSettings t) => new
     {
         id = t.Id,
@@ -96,6 +128,7 @@ internal static class TenantApi
             velocity_per_payment_method = t.Limits.VelocityPerPaymentMethod,
         },
         webhook = t.WebhookUrl is null ? null : new { url = t.WebhookUrl },
+        contact_email = t.ContactEmail,
         created_at = t.CreatedAt,
     };
 }

@@ -20,7 +20,7 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
     /// <summary>The kick in flight per tenant with a webhook endpoint (at most one each).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _kicks = new();
 
-    /// <summary>The kick in flight per tenant to its notifier (tenants with customers).</summary>
+    /// <summary>The kick in flight per tenant to its notifier (tenants with customers or a security contact).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _notifierKicks = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -35,7 +35,7 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
 
             try
             {
-                var tenants = new List<(string Id, bool HasWebhook, bool HasCustomers)>();
+                var tenants = new List<(string Id, bool HasWebhook, bool Notifies)>();
                 await using (var cmd = database.DataSource.CreateCommand(PaymentsSql.TenantsWithPending))
                 await using (var r = await cmd.ExecuteReaderAsync(stoppingToken))
                 {
@@ -71,8 +71,8 @@ public sealed partial class AuditSealer(IClusterMembershipService membership, IL
                         _kicks[t.Id] = KickAsync(grains.Grain<IWebhookGrain>(t.Id).Kick, t.Id);
                     }
 
-                    // Sealed events are what notifications are made from, likewise; only customers are notified.
-                    if (t.HasCustomers && (!_notifierKicks.TryGetValue(t.Id, out var nk) || nk.IsCompleted))
+                    // Sealed events are what notifications are made from, likewise, for tenants with someone to notify.
+                    if (t.Notifies && (!_notifierKicks.TryGetValue(t.Id, out var nk) || nk.IsCompleted))
                     {
                         _notifierKicks[t.Id] = KickAsync(grains.Grain<INotificationGrain>(t.Id).Kick, t.Id);
                     }

@@ -201,8 +201,11 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
                         r.GetInt64(4), r.GetString(5), r.GetBoolean(7) ? "pending" : "skipped", seq, occurred));
                 }
 
-                made.Add(new Made(Ids.IdFor("ntf_", tenant, $"{eventId}/{kind}/push"), customer, "push", kind, eventId, r.GetString(3),
-                    r.GetInt64(4), r.GetString(5), r.GetBoolean(8) ? PushNotifications.Queued : "skipped", seq, occurred));
+                if (customer != Tenants.TenantGrain.ContactSubject) // the security contact is emailed only
+                {
+                    made.Add(new Made(Ids.IdFor("ntf_", tenant, $"{eventId}/{kind}/push"), customer, "push", kind, eventId, r.GetString(3),
+                        r.GetInt64(4), r.GetString(5), r.GetBoolean(8) ? PushNotifications.Queued : "skipped", seq, occurred));
+                }
             }
         }
 
@@ -248,7 +251,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             {
                 due.Add(new Due(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetInt32(5), r.GetDateTime(6),
                     r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), !r.IsDBNull(9) && r.GetBoolean(9),
-                    r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetFieldValue<byte[]>(11)));
+                    r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetFieldValue<byte[]>(11), r.IsDBNull(12) ? null : r.GetDateTime(12)));
             }
         }
 
@@ -261,6 +264,15 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
                 due[i] = due[i] with { Email = p.Email, Name = p.Name, Sealed = null };
             }
         }
+
+        if (due.Count == 0)
+        {
+            return (false, false);
+        }
+
+        // The backstop is in place before the first send: should this silo die mid-send, what is left is sent from
+        // another, even if the tenant has no event again.
+        await EnsureBackstopAsync();
 
         // Up to Concurrency connections, each sending its share one message at a time: at most that many messages of
         // this tenant are in flight, each written before its connection sends the next.
@@ -285,8 +297,8 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
                     continue;
                 }
 
-                var email = NotificationTemplates.Render(n.Kind, _language!, n.Name, n.Amount, n.Currency, n.Source, n.CreatedAt);
-                var message = SmtpMailer.Message(_options.From, n.Id, n.Name, n.Email, email);
+                var email = NotificationTemplates.Render(n.Kind, _language!, n.Name, n.Amount, n.Currency, n.Source, n.OccurredAt ?? n.CreatedAt);
+                var message = SmtpMailer.Message(_options.From, n.Id, n.Name, n.Email, email, n.OccurredAt);
                 string? error = null;
                 var connected = client is not null;
                 try
@@ -369,7 +381,7 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
         string Status, long Seq, DateTime OccurredAt);
 
     private sealed record Due(string Id, string Kind, string Source, long Amount, string Currency, int Attempts, DateTime CreatedAt, string? Email,
-        string? Name, bool EmailOn, string? Customer, byte[]? Sealed);
+        string? Name, bool EmailOn, string? Customer, byte[]? Sealed, DateTime? OccurredAt);
 
     [LoggerMessage(EventId = 7700, Level = LogLevel.Warning, Message = "Notification {Id}: attempt {Attempt} failed: {Error}")]
     private static partial void SendFailed(ILogger logger, string id, int attempt, string error);

@@ -29,6 +29,16 @@ public static class NotificationTemplates
             ("charge.succeeded", false) => ($"Payment of {money} succeeded", $"Your payment of {money} succeeded (charge {source}, {when})."),
             ("charge.failed", true) => ($"Pagamento de {money} recusado", $"Seu pagamento de {money} não foi aprovado (cobrança {source}, {when})."),
             ("charge.failed", false) => ($"Payment of {money} failed", $"Your payment of {money} did not go through (charge {source}, {when})."),
+            ("security.api_key_created", true) => ("Nova chave de API criada",
+                $"Uma nova chave de API ({source}) foi criada em {when}. Se não foi você, revogue-a e fale com o suporte."),
+            ("security.api_key_created", false) => ("New API key created",
+                $"A new API key ({source}) was created at {when}. If this was not you, revoke it and contact support."),
+            ("security.api_key_revoked", true) => ("Chave de API revogada", $"A chave de API {source} foi revogada em {when}."),
+            ("security.api_key_revoked", false) => ("API key revoked", $"The API key {source} was revoked at {when}."),
+            ("security.webhook_endpoint_changed", true) => ("Endpoint de webhook alterado",
+                $"Os webhooks agora vão para {source} (alterado em {when}). Se não foi você, altere-o e revogue suas chaves de API."),
+            ("security.webhook_endpoint_changed", false) => ("Webhook endpoint changed",
+                $"Webhooks now go to {source} (changed at {when}). If this was not you, change it back and revoke your API keys."),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no template for this kind"),
         };
         var greeting = pt ? $"Olá, {name}," : $"Hello {name},";

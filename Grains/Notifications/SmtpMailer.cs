@@ -41,13 +41,19 @@ public sealed class SmtpMailer(IOptions<NotificationOptions> options)
     }
 
     /// <summary>One email. Its Message-ID is the notification's, so the rare duplicate (a silo that died after the server
-    /// took the message and before its outcome was written) is recognisable as one.</summary>
-    public static MimeMessage Message(string from, string notificationId, string toName, string toAddress, RenderedEmail email)
+    /// took the message and before its outcome was written) is recognisable as one; <c>X-FinCore-Occurred-At</c> says
+    /// when its event happened (ISO 8601, UTC), so a receiver can tell how long it took.</summary>
+    public static MimeMessage Message(string from, string notificationId, string toName, string toAddress, RenderedEmail email, DateTime? occurredAt)
     {
         var message = new MimeMessage { Subject = email.Subject, MessageId = notificationId + "@fincore" };
         message.From.Add(MailboxAddress.Parse(from));
         message.To.Add(new MailboxAddress(toName, toAddress));
         message.Headers.Add("X-FinCore-Notification", notificationId);
+        if (occurredAt is { } at)
+        {
+            message.Headers.Add("X-FinCore-Occurred-At", at.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         message.Body = new BodyBuilder { TextBody = email.Text, HtmlBody = email.Html }.ToMessageBody();
         return message;
     }

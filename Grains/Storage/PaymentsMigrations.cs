@@ -411,5 +411,10 @@ public sealed class PaymentsMigrations : IMigrationSource
                 at timestamptz NOT NULL);
             CREATE INDEX IF NOT EXISTS personal_data_access_by_customer ON personal_data_access (tenant_id, customer_id, id DESC);
             """);
+
+        // Security alerts go to the tenant's contact address, stored encrypted under the tenant's data key.
+        yield return new Migration("payments/016_security_contact", """
+            ALTER TABLE tenants ADD COLUMN IF NOT EXISTS contact_sealed bytea;
+            """);
     }
 }

@@ -68,6 +68,20 @@ internal static class PaymentsSql
         WHERE tenant_id = $1::text AND key_id = $2::text AND revoked_at IS NULL AND /*guard*/
         """, tenantId, keyId, at);
 
+    /// <summary>A security event of the tenant (<c>security.*</c>), queued for its audit chain; its notifier alerts the
+    /// tenant's contact. Webhooks do not carry these. <paramref name="subject"/> is what it is about (a key id, "webhook").</summary>
+    public static StorageCommand SecurityEvent(string tenantId, string subject, string type, string payload, DateTime at) => new("""
+        WITH e AS (
+            INSERT INTO events (event_id, tenant_id, charge_id, type, created_at, payload)
+            SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::json WHERE /*guard*/
+            RETURNING tenant_id, id)
+        INSERT INTO audit_pending (tenant_id, event_pk) SELECT tenant_id, id FROM e
+        """, Ids.New("evt_"), tenantId, subject, type, at, payload);
+
+    public static StorageCommand SetContact(string tenantId, byte[]? contactSealed) => new("""
+        UPDATE tenants SET contact_sealed = $2::bytea WHERE id = $1::text AND /*guard*/
+        """, tenantId, contactSealed);
+
     public static StorageCommand SetWebhook(string tenantId, string url, string secret) => new("""
         UPDATE tenants SET webhook_url = $2::text, webhook_secret = $3::text, webhook_since = now(),
             webhook_from_seq = (SELECT coalesce(max(seq), 0) FROM audit_chain WHERE tenant_id = $1::text)
@@ -77,7 +91,7 @@ internal static class PaymentsSql
     private const string WebhookColumns = """
         SELECT c.seq, e.event_id, e.charge_id, e.type, e.created_at, e.payload::text, t.webhook_url, t.webhook_secret
         FROM tenants t JOIN audit_chain c ON c.tenant_id = t.id JOIN events e ON e.id = c.event_pk
-        WHERE t.id = $1 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since
+        WHERE t.id = $1 AND t.webhook_url IS NOT NULL AND e.created_at >= t.webhook_since AND e.type NOT LIKE 'security.%'
           AND e.type IN ('charge.processing', 'charge.succeeded', 'charge.failed', 'charge.canceled', 'charge.dead_lettered', 'transfer.succeeded',
                          'refund.succeeded', 'refund.failed')
         """;
@@ -107,10 +121,10 @@ internal static class PaymentsSql
     /// <summary>Charges waiting for an operator (the partial index <c>charges_dead_lettered</c>).</summary>
     public const string CountDeadLetters = "SELECT count(*) FROM charges WHERE status = 'dead_lettered'";
 
-    /// <summary>Tenants with events waiting for the chain, whether each has a webhook endpoint, and whether it has
-    /// customers (whom its events may notify).</summary>
+    /// <summary>Tenants with events waiting for the chain, whether each has a webhook endpoint, and whether its events
+    /// may notify anyone (it has customers, or a security contact).</summary>
     public const string TenantsWithPending = """
-        SELECT t.id, t.webhook_url IS NOT NULL, EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = t.id)
+        SELECT t.id, t.webhook_url IS NOT NULL, t.contact_sealed IS NOT NULL OR EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = t.id)
         FROM (SELECT DISTINCT tenant_id FROM audit_pending) p JOIN tenants t ON t.id = p.tenant_id
         """;
 

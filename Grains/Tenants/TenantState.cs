@@ -19,4 +19,8 @@ public sealed class TenantState : OutboxState
     /// <summary>Key id → revoked.</summary>
     [Id(5)]
     public Dictionary<string, bool> Keys { get; set; } = [];
+
+    /// <summary>The security contact's address, encrypted (the same bytes as <c>tenants.contact_sealed</c>).</summary>
+    [Id(6)]
+    public byte[]? ContactSealed { get; set; }
 }

@@ -32,6 +32,7 @@ internal static class Commands
     private static readonly Option<string> AbortGrace = new("--abort-grace") { Description = "Measured time before --abort-on-fail may stop the run", DefaultValueFactory = _ => "5s" };
     private static readonly Option<string?> WebhookSinkOption = new("--webhook-sink") { Description = "Serve every tenant's webhook on this address (e.g. 127.0.0.1, reachable from the silos) and report delivery lag", Arity = ArgumentArity.ZeroOrOne };
     private static readonly Option<string> WebhookLatency = new("--webhook-latency") { Description = "The webhook sink answers each delivery after this long, e.g. 50ms", DefaultValueFactory = _ => "0ms" };
+    private static readonly Option<string?> MailSinkOption = new("--mail-sink") { Description = "Be the SMTP server the silos send to (host:port; their FINCORE_SMTP_URL must name it) and report email lag" };
     private static readonly Option<int> PushStreams = new("--push-streams") { Description = "With transfers in the mix: hold N customers' notification streams open (a session token each) and report push lag", DefaultValueFactory = _ => 0 };
     private static readonly Option<bool> TrackCompletion = new("--track-completion") { Description = "Follow each 202 to its terminal status and report 202 → terminal latency" };
     private static readonly Option<string> PollInterval = new("--poll-interval") { Description = "How often --track-completion reads a pending charge", DefaultValueFactory = _ => "1s" };
@@ -102,7 +103,7 @@ internal static class Commands
     private static Option[] Common() =>
     [
         Target, ApiKey, AdminToken, Tenants, Out, MixOption, Connections, Concurrency, Http2, Warmup, ThresholdOption,
-        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, PushStreams, Timeout, DropAfter, PingPath, Accounts, HotShare, Quiet, RecordAccepted, Otlp, OtlpGrpc,
+        TrackCompletion, PollInterval, CompletionTimeout, WebhookSinkOption, WebhookLatency, PushStreams, MailSinkOption, Timeout, DropAfter, PingPath, Accounts, HotShare, Quiet, RecordAccepted, Otlp, OtlpGrpc,
     ];
 
     private static async Task<int> Execute(ParseResult parse, bool stress)
@@ -192,9 +193,9 @@ internal static class Commands
         try
         {
             timeout = PositiveDuration(parse.GetValue(AgentTimeout)!, "--agent-timeout");
-            if (settings.WebhookSink is not null || settings.RecordAccepted is not null || settings.PushStreams > 0)
+            if (settings.WebhookSink is not null || settings.RecordAccepted is not null || settings.PushStreams > 0 || settings.MailSink is not null)
             {
-                throw new FormatException("--webhook-sink, --push-streams and --record-accepted need a single generator (no --agents)");
+                throw new FormatException("--webhook-sink, --push-streams, --mail-sink and --record-accepted need a single generator (no --agents)");
             }
 
         }
@@ -421,6 +422,7 @@ internal static class Commands
             CompletionTimeout = Durations.Parse(p.GetValue(CompletionTimeout)!),
             WebhookSink = p.GetResult(WebhookSinkOption) is null ? null : p.GetValue(WebhookSinkOption) ?? "127.0.0.1",
             WebhookLatency = Durations.Parse(p.GetValue(WebhookLatency)!),
+            MailSink = p.GetValue(MailSinkOption),
             PushStreams = p.GetValue(PushStreams) is var streams and >= 0 and <= 100_000
                 ? streams is 0 || mix.Weights.ContainsKey(Operation.Transfer) ? streams : throw new FormatException("--push-streams needs transfers in the mix")
                 : throw new FormatException("--push-streams must be 0–100000"),

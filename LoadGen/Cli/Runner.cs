@@ -59,6 +59,23 @@ internal static class Runner
                 return UsageError;
             }
 
+            MailSink? mail;
+            try
+            {
+                mail = settings.MailSink is { } mailAddress ? MailSink.Start(mailAddress) : null;
+            }
+            catch (Exception e) when (e is FormatException or System.Net.Sockets.SocketException)
+            {
+                Console.Error.WriteLine($"loadgen: cannot be the mail server: {e.Message}");
+                return UsageError;
+            }
+
+            await using var mailSink = mail;
+            if (mail is not null)
+            {
+                Log($"accepting email on smtp://{mail.Endpoint} (the silos' FINCORE_SMTP_URL must name it)");
+            }
+
             var engine = new LoadEngine(settings, api, Log, phaseGate);
             var interrupts = 0;
             void Interrupt(string what)
@@ -138,11 +155,22 @@ internal static class Runner
                     ReportBuilder.PercentilesOf(push.Lag));
             }
 
+            MailFigures? mailed = null;
+            if (mail is not null)
+            {
+                // Each transfer emails its payer and its payee.
+                long? expected = settings.Mix.Weights.ContainsKey(Operation.Transfer) ? 2 * api.TransfersAcknowledged : null;
+                var settling = System.Diagnostics.Stopwatch.StartNew();
+                await mail.SettleAsync(expected, TimeSpan.FromSeconds(5), settings.CompletionTimeout, hardStop.Token).ConfigureAwait(false);
+                mailed = new MailFigures(expected, mail.Received, mail.Unique, mail.Duplicates, settling.Elapsed.TotalSeconds, ReportBuilder.PercentilesOf(mail.Lag));
+            }
+
             var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - timeline.StartCpu;
             var report = ReportBuilder.Build(settings, RunFigures.FromEngine(engine, timeline, cpu), startedAt, breaking?.Invoke(engine)) with
             {
                 Webhooks = webhooks,
                 Push = pushed,
+                Mail = mailed,
             };
             var files = ReportWriter.WriteAll(report, settings.OutDir);
             ConsoleSummary.Print(report, files);

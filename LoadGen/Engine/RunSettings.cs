@@ -51,6 +51,9 @@ public sealed record RunSettings
     /// <summary>The sink answers each delivery after this long (a receiver's own work).</summary>
     public TimeSpan WebhookLatency { get; init; }
 
+    /// <summary>Be the SMTP server the silos send to on this <c>host:port</c> and report email lag; null: off.</summary>
+    public string? MailSink { get; init; }
+
     /// <summary>Customers' notification streams held open during the run, their push lag reported; 0: none.</summary>
     public int PushStreams { get; init; }
 

@@ -41,6 +41,13 @@ internal static class ConsoleSummary
             Row("push lag (arrival − occurred_at) p50 / p99 / max", Ms(push.Lag.P50, push.Lag.P99, push.Lag.Max) + $" (settled {push.SettleS:0.#} s after the run)");
         }
 
+        if (r.Mail is { } mail)
+        {
+            Row("email: expected / accepted / notifications / duplicates",
+                $"{(mail.Expected is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")} / {mail.Received} / {mail.Emails} / {mail.Duplicates}");
+            Row("email lag (accepted − occurred_at) p50 / p99 / max", Ms(mail.Lag.P50, mail.Lag.P99, mail.Lag.Max) + $" (settled {mail.SettleS:0.#} s after the run)");
+        }
+
         Row("status codes", string.Join(", ", r.StatusCodes.Select(kv => $"{kv.Key}: {kv.Value}")));
         Row("generator CPU avg / peak (of " + r.Generator.Cores + " cores)", $"{r.Generator.CpuAvgPct:0.#}% / {r.Generator.CpuMaxPct:0.#}%");
         Row("generator CPU per request", $"{r.Generator.CpuUsPerRequest:0.#} µs");

@@ -39,6 +39,8 @@ public sealed record RunReport
 
     public PushFigures? Push { get; init; }
 
+    public MailFigures? Mail { get; init; }
+
     public required IReadOnlyDictionary<string, long> StatusCodes { get; init; }
 
     public required Generator Generator { get; init; }
@@ -91,6 +93,11 @@ public sealed record WebhookFigures(long Received, long Events, long Duplicates,
 /// notifications expected (two per transfer answered 201, when every customer had a stream), arrivals, distinct
 /// notifications, repeats, reconnects, the seconds waited after the run, and each one's lag (arrival − occurred_at).</summary>
 public sealed record PushFigures(int Streams, long? Expected, long Received, long Notifications, long Duplicates, long Reconnects, double SettleS, Percentiles Lag);
+
+/// <summary>What the mail sink (<c>--mail-sink</c>) accepted: the emails expected (two per transfer answered 201),
+/// arrivals, distinct notifications, repeats, the seconds waited after the run, and each one's lag (accepted −
+/// occurred_at).</summary>
+public sealed record MailFigures(long? Expected, long Received, long Emails, long Duplicates, double SettleS, Percentiles Lag);
 
 /// <summary>The generator's own load, so a saturated generator is never mistaken for a saturated server.</summary>
 public sealed record Generator(int Cores, double CpuAvgPct, double CpuMaxPct, double CpuUsPerRequest, double PeakWorkingSetMb, double PeakBacklog);

@@ -93,11 +93,13 @@ public sealed class DeploymentTests(DeploymentTests.Stacks stacks) : IClassFixtu
     [Fact]
     public void Secrets_come_from_secrets_manager_and_the_database_is_multi_az_postgres()
     {
-        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 6); // operator token, cluster certificate, master key, PSP secret, database, LoadGen agents
+        stacks.Production.ResourceCountIs("AWS::SecretsManager::Secret", 7); // operator token, cluster certificate, master key, SES SMTP, PSP secret, database, LoadGen agents
         var gatewaySecrets = Container("gateway").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()).ToList();
         Assert.Equal(["FINCORE_ADMIN_TOKEN", "FINCORE_CLUSTER_CERT_PFX", "FINCORE_MASTER_KEY", "FINCORE_PSP_SECRET", "PGPASSWORD"], gatewaySecrets.Order(StringComparer.Ordinal));
         Assert.Contains("FINCORE_CLUSTER_CERT_PFX", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
         Assert.Contains("FINCORE_MASTER_KEY", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
+        Assert.Contains("FINCORE_SMTP_URL", Container("silo").GetProperty("Secrets").EnumerateArray().Select(s => s.GetProperty("Name").GetString()));
+        stacks.Production.HasResourceProperties("AWS::KMS::Key", new Dictionary<string, object> { ["EnableKeyRotation"] = true });
         foreach (var name in new[] { "gateway", "silo" })
         {
             var env = Container(name).GetProperty("Environment").EnumerateArray().Select(e => e.GetProperty("Name").GetString()).ToList();

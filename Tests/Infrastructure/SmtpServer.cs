@@ -74,6 +74,9 @@ public sealed class SmtpServer : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>How many messages were accepted so far (without reading them).</summary>
+    public int Count => Directory.GetFiles(Path.Combine(MailDir, "new")).Length + Directory.GetFiles(Path.Combine(MailDir, "cur")).Length;
+
     /// <summary>Every message accepted so far.</summary>
     public List<MimeMessage> Messages() =>
         Directory.EnumerateFiles(Path.Combine(MailDir, "new")).Concat(Directory.EnumerateFiles(Path.Combine(MailDir, "cur")))

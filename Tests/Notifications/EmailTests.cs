@@ -11,7 +11,7 @@ public sealed class EmailTests(PspCluster fincore)
 {
     private HttpClient Http => fincore.Http;
 
-    private SmtpServer Smtp => fincore.Smtp!;
+    private Infrastructure.SmtpServer Smtp => fincore.Smtp!;
 
     private static string Unique(string name) => Customers.Unique(name);
 
@@ -152,5 +152,73 @@ public sealed class EmailTests(PspCluster fincore)
         Assert.Equal(400, (await Http.GetAsync("/v1/notifications?channel=sms", key)).Code);
         Assert.True((await Http.GetAsync($"/v1/customers/{ana}/notification-preferences", key)).Json.GetProperty("email").GetBoolean());
         Assert.Equal(401, (await Http.GetAsync("/v1/notifications", null)).Code);
+    }
+
+    [Fact]
+    public async Task A_silo_killed_while_its_notifier_sends_costs_at_most_one_duplicate_per_email_and_loses_none()
+    {
+        var (key, _, anaAccount, anaEmail, _, brunoAccount, brunoEmail) = await TwoCustomersAsync();
+        var tenant = (await Http.GetAsync("/v1/tenant", key)).Json.GetProperty("id").GetString()!;
+        var before = Smtp.Count;
+
+        // 250 transfers: 500 emails, seconds of sending for this mail server; the notifier's silo is killed while it sends.
+        await Parallel.ForAsync(0, 250, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) => await TransferAsync(key, anaAccount, brunoAccount, 10));
+        await Poll.UntilAsync(() => Task.FromResult(Smtp.Count - before >= 20), TimeSpan.FromSeconds(60), "sending to be under way", intervalMs: 10);
+        var victim = await fincore.Cluster.HostOfAsync(fincore.Cluster.Client.GetGrain<FinCore.Grains.INotificationGrain>(tenant));
+        victim.Kill();
+        var atKill = Smtp.Count - before;
+        Assert.True(atKill < 500, $"the silo was killed after all {atKill} emails were sent");
+        fincore.Cluster.Silos.Remove(victim);
+        await victim.DisposeAsync();
+        await fincore.Cluster.AddSilosAsync(1);
+
+        // Every email is sent in the end: none lost.
+        await Poll.UntilAsync(async () => await fincore.ScalarAsync(
+                $"SELECT count(*) FROM notifications WHERE tenant_id = '{tenant}' AND channel = 'email' AND status = 'sent'") == 500,
+            TimeSpan.FromSeconds(120), "all 500 emails to be sent", intervalMs: 500);
+        Assert.Equal(500, await fincore.ScalarAsync($"SELECT count(*) FROM notifications WHERE tenant_id = '{tenant}' AND channel = 'email'"));
+
+        // Each at least once and at most twice (the one a connection had in flight when its silo died), by Message-ID.
+        var counts = Smtp.Messages().Where(m => m.To.Mailboxes.Any(a => a.Address == anaEmail || a.Address == brunoEmail))
+            .GroupBy(m => m.MessageId ?? "").ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(500, counts.Count);
+        Assert.All(counts, c => Assert.InRange(c.Value, 1, 2));
+        Assert.True(counts.Values.Count(v => v == 2) <= 4, $"{counts.Values.Count(v => v == 2)} duplicates: at most one per connection in flight");
+    }
+
+    [Fact]
+    public async Task Security_alerts_reach_the_tenants_contact_when_an_api_key_is_made_or_revoked_or_the_webhook_endpoint_changes()
+    {
+        var (tenant, key) = await fincore.CreateTenantAsync();
+        var contact = Unique("security");
+        foreach (var bad in new[] { """{ "email": "not an address" }""", "{}", """{ "email": "a@b.co", "name": "x" }""" })
+        {
+            Assert.Equal(400, (await Http.SendAsync(HttpMethod.Put, "/v1/tenant/contact", key, bad)).Code);
+        }
+
+        var set = await Http.SendAsync(HttpMethod.Put, "/v1/tenant/contact", key, JsonSerializer.Serialize(new { email = contact }));
+        Assert.True(set.Status == HttpStatusCode.OK, set.Body);
+        Assert.Equal(contact, (await Http.GetAsync("/v1/tenant", key)).Json.GetProperty("contact_email").GetString());
+
+        // A key made and revoked by an operator, and the endpoint changed by the tenant: an alert each, in pt-BR.
+        var made = await Http.PostAsync($"/admin/v1/tenants/{tenant}/api-keys", PaymentsCluster.AdminToken, "{}");
+        Assert.True(made.Status == HttpStatusCode.Created, made.Body);
+        var keyId = made.Json.GetProperty("id").GetString()!;
+        Assert.Equal(204, (await Http.SendAsync(HttpMethod.Delete, $"/admin/v1/tenants/{tenant}/api-keys/{keyId}", PaymentsCluster.AdminToken)).Code);
+        var hook = await Http.SendAsync(HttpMethod.Put, "/v1/tenant/webhook", key, """{ "url": "http://127.0.0.1:9/hooks" }""");
+        Assert.True(hook.Status == HttpStatusCode.OK, hook.Body);
+
+        await Poll.UntilAsync(() => Task.FromResult(Smtp.MessagesTo(contact).Count >= 3), TimeSpan.FromSeconds(60), "three security alerts", intervalMs: 200);
+        var alerts = Smtp.MessagesTo(contact);
+        Assert.Equal(["Chave de API revogada", "Endpoint de webhook alterado", "Nova chave de API criada"], alerts.Select(m => m.Subject ?? "").Order(StringComparer.Ordinal));
+        Assert.All(alerts.Where(m => m.Subject?.Contains("chave", StringComparison.OrdinalIgnoreCase) == true), m => Assert.Contains(keyId, m.TextBody));
+        Assert.Contains("http://127.0.0.1:9/hooks", alerts.Single(m => m.Subject?.StartsWith("Endpoint", StringComparison.Ordinal) == true).TextBody);
+
+        // They are in the tenant's audit chain too, which verifies.
+        await Poll.UntilAsync(async () =>
+        {
+            var verify = await Http.GetAsync($"/admin/v1/audit/verify?tenant={tenant}", PaymentsCluster.AdminToken);
+            return verify.Json.GetProperty("ok").GetBoolean() && verify.Json.GetProperty("entries").GetInt64() == 3;
+        }, TimeSpan.FromSeconds(30), "the three security events in the audit chain");
     }
 }

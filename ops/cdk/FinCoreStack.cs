@@ -44,6 +44,7 @@ public sealed class FinCoreStack : Stack
     {
         var imageTag = Node.TryGetContext("imageTag") as string ?? "latest";
         var pspUrl = Node.TryGetContext("pspUrl") as string ?? "https://psp.invalid";
+        var mailFrom = Node.TryGetContext("mailFrom") as string ?? "FinCore <notifications@fincore.invalid>";
 
         var vpc = new Vpc(this, "Vpc", new VpcProps
         {
@@ -102,6 +103,13 @@ public sealed class FinCoreStack : Stack
             EncryptionKey = personalDataKey,
             GenerateSecretString = new SecretStringGenerator { PasswordLength = 64, ExcludePunctuation = true },
             RemovalPolicy = RemovalPolicy.RETAIN,
+        });
+        // Email goes out through SES's SMTP endpoint (port 587, STARTTLS). Its SMTP credentials come from an IAM user
+        // and cannot be generated here: put the URL in once, smtp://<SMTP user>:<SMTP password>@email-smtp.<region>.amazonaws.com:587
+        // (ops/README.md, "Deploy to ECS"). Only the silos send, so only they are given it.
+        var smtpUrl = new Secret(this, "SmtpUrl", new SecretProps
+        {
+            Description = "SES SMTP endpoint with its credentials (FINCORE_SMTP_URL): smtp://user:password@email-smtp.<region>.amazonaws.com:587",
         });
         var pspSecret = new Secret(this, "PspSecret", new SecretProps
         {
@@ -167,9 +175,13 @@ public sealed class FinCoreStack : Stack
                 ["FINCORE_GATEWAY_PORT"] = SiloGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["FINCORE_SILO_LISTEN_ADDRESS"] = "0.0.0.0",
                 ["FINCORE_PSP_URL"] = pspUrl,
+                ["FINCORE_MAIL_FROM"] = mailFrom,
                 ["OTEL_SERVICE_NAME"] = "fincore-silo",
             },
-            Secrets = commonSecrets,
+            Secrets = new Dictionary<string, Amazon.CDK.AWS.ECS.Secret>(commonSecrets)
+            {
+                ["FINCORE_SMTP_URL"] = Amazon.CDK.AWS.ECS.Secret.FromSecretsManager(smtpUrl),
+            },
             PortMappings = [new PortMapping { ContainerPort = SiloPort, Protocol = Protocol.TCP }, new PortMapping { ContainerPort = SiloGatewayPort, Protocol = Protocol.TCP },
                 new PortMapping { ContainerPort = SiloHttpPort, Protocol = Protocol.TCP }],
             HealthCheck = new EcsHealthCheck { Command = ["CMD-SHELL", $"curl -fsS http://localhost:{SiloHttpPort}/health/live || exit 1"], StartPeriod = Duration.Seconds(30) },

@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using FinCore.LoadGen.Engine;
+using FinCore.LoadGen.Metrics;
+using SmtpServer;
+using SmtpServer.ComponentModel;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace FinCore.LoadGen.Workloads;
+
+/// <summary>The mail server FinCore sends to during a run (<c>--mail-sink host:port</c>; the silos' <c>FINCORE_SMTP_URL</c>
+/// must name it): a real SMTP server (the SmtpServer library) that accepts every message, counts first arrivals and
+/// duplicates by <c>X-FinCore-Notification</c>, and records each email's lag: accepted − <c>X-FinCore-Occurred-At</c>,
+/// the time of the event it tells of. It keeps nothing else.</summary>
+internal sealed class MailSink : IAsyncDisposable
+{
+    private readonly SmtpServer.SmtpServer _server;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<string, byte> _seen = new();
+    private readonly Task _running;
+    private long _received;
+    private long _duplicates;
+    private long _lastArrival;
+
+    private MailSink(IPEndPoint endpoint)
+    {
+        var options = new SmtpServerOptionsBuilder().ServerName("loadgen-mail-sink").Endpoint(b => b.Endpoint(endpoint)).Build();
+        var services = new ServiceProvider();
+        services.Add(new Store(this));
+        _server = new SmtpServer.SmtpServer(options, services);
+        _running = _server.StartAsync(_stop.Token);
+        Endpoint = endpoint;
+    }
+
+    public IPEndPoint Endpoint { get; }
+
+    /// <summary>Accepted − occurred_at of each notification's first email, in microseconds.</summary>
+    public Latencies Lag { get; } = new();
+
+    public long Received => Interlocked.Read(ref _received);
+
+    public long Unique => _seen.Count;
+
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Listens on <paramref name="address"/> (<c>host:port</c>).</summary>
+    public static MailSink Start(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !IPAddress.TryParse(address[..colon], out var ip) || !int.TryParse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            || port is < 1 or > 65535)
+        {
+            throw new FormatException("--mail-sink must be host:port, e.g. 127.0.0.1:2525");
+        }
+
+        return new MailSink(new IPEndPoint(ip, port));
+    }
+
+    private void Arrived(ReadOnlySequence<byte> message)
+    {
+        var accepted = DateTimeOffset.UtcNow;
+        Interlocked.Exchange(ref _lastArrival, Clock.Now);
+        Interlocked.Increment(ref _received);
+        string? id = null;
+        DateTimeOffset? occurred = null;
+        // The headers end at the first empty line; only two of them count here.
+        foreach (var line in Encoding.UTF8.GetString(message.Length > 16_384 ? message.Slice(0, 16_384) : message).Split("\r\n"))
+        {
+            if (line.Length == 0)
+            {
+                break;
+            }
+
+            if (line.StartsWith("X-FinCore-Notification:", StringComparison.OrdinalIgnoreCase))
+            {
+                id = line[(line.IndexOf(':') + 1)..].Trim();
+            }
+            else if (line.StartsWith("X-FinCore-Occurred-At:", StringComparison.OrdinalIgnoreCase)
+                     && DateTimeOffset.TryParse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            {
+                occurred = at;
+            }
+        }
+
+        if (id is null || !_seen.TryAdd(id, 0))
+        {
+            Interlocked.Increment(ref _duplicates);
+            return;
+        }
+
+        if (occurred is { } o)
+        {
+            Lag.Record(Math.Max(0, (long)((accepted - o).TotalMilliseconds * 1000)));
+        }
+    }
+
+    /// <summary>Waits until <paramref name="expected"/> emails arrived (when known) and none for <paramref name="quiet"/>,
+    /// or <paramref name="limit"/> passed.</summary>
+    public async Task SettleAsync(long? expected, TimeSpan quiet, TimeSpan limit, CancellationToken ct)
+    {
+        var end = Clock.Now + Clock.FromSpan(limit);
+        Interlocked.CompareExchange(ref _lastArrival, Clock.Now, 0);
+        while (Clock.Now < end && ((expected is { } e && Unique < e) || Clock.Seconds(Clock.Now - Interlocked.Read(ref _lastArrival)) < quiet.TotalSeconds))
+        {
+            await Task.Delay(250, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _server.Shutdown();
+        try
+        {
+            await _running.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private sealed class Store(MailSink sink) : MessageStore
+    {
+        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            sink.Arrived(buffer);
+            return Task.FromResult(SmtpResponse.Ok);
+        }
+    }
+}
