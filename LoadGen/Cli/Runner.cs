@@ -150,9 +150,10 @@ internal static class Runner
                 // Each transfer tells its payer and its payee: when every customer has a stream, twice per transfer.
                 long? expected = push.Everyone ? 2 * api.TransfersAcknowledged : null;
                 var settling = System.Diagnostics.Stopwatch.StartNew();
-                await push.SettleAsync(expected, TimeSpan.FromSeconds(5), settings.CompletionTimeout, hardStop.Token).ConfigureAwait(false);
-                pushed = new PushFigures(push.Streams, expected, push.Received, push.Unique, push.Duplicates, push.Reconnects, settling.Elapsed.TotalSeconds,
-                    ReportBuilder.PercentilesOf(push.Lag));
+                await push.Arrivals.SettleAsync(expected, TimeSpan.FromSeconds(5), settings.CompletionTimeout, hardStop.Token).ConfigureAwait(false);
+                var a = push.Arrivals;
+                pushed = new PushFigures(push.Streams, expected, a.Received, a.Unique, a.Duplicates, push.Reconnects, settling.Elapsed.TotalSeconds,
+                    ReportBuilder.PercentilesOf(a.Lag));
             }
 
             MailFigures? mailed = null;
@@ -161,8 +162,9 @@ internal static class Runner
                 // Each transfer emails its payer and its payee.
                 long? expected = settings.Mix.Weights.ContainsKey(Operation.Transfer) ? 2 * api.TransfersAcknowledged : null;
                 var settling = System.Diagnostics.Stopwatch.StartNew();
-                await mail.SettleAsync(expected, TimeSpan.FromSeconds(5), settings.CompletionTimeout, hardStop.Token).ConfigureAwait(false);
-                mailed = new MailFigures(expected, mail.Received, mail.Unique, mail.Duplicates, settling.Elapsed.TotalSeconds, ReportBuilder.PercentilesOf(mail.Lag));
+                await mail.Arrivals.SettleAsync(expected, TimeSpan.FromSeconds(5), settings.CompletionTimeout, hardStop.Token).ConfigureAwait(false);
+                var a = mail.Arrivals;
+                mailed = new MailFigures(expected, a.Received, a.Unique, a.Duplicates, settling.Elapsed.TotalSeconds, ReportBuilder.PercentilesOf(a.Lag));
             }
 
             var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - timeline.StartCpu;

@@ -1,9 +1,7 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using FinCore.LoadGen.Engine;
 using FinCore.LoadGen.Metrics;
 using SmtpServer;
 using SmtpServer.ComponentModel;
@@ -20,11 +18,7 @@ internal sealed class MailSink : IAsyncDisposable
 {
     private readonly SmtpServer.SmtpServer _server;
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, byte> _seen = new();
     private readonly Task _running;
-    private long _received;
-    private long _duplicates;
-    private long _lastArrival;
 
     private MailSink(IPEndPoint endpoint)
     {
@@ -38,14 +32,8 @@ internal sealed class MailSink : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
-    /// <summary>Accepted − occurred_at of each notification's first email, in microseconds.</summary>
-    public Latencies Lag { get; } = new();
-
-    public long Received => Interlocked.Read(ref _received);
-
-    public long Unique => _seen.Count;
-
-    public long Duplicates => Interlocked.Read(ref _duplicates);
+    /// <summary>The emails accepted; their lag is accepted − occurred_at.</summary>
+    public Arrivals Arrivals { get; } = new();
 
     /// <summary>Listens on <paramref name="address"/> (<c>host:port</c>).</summary>
     public static MailSink Start(string address)
@@ -63,8 +51,6 @@ internal sealed class MailSink : IAsyncDisposable
     private void Arrived(ReadOnlySequence<byte> message)
     {
         var accepted = DateTimeOffset.UtcNow;
-        Interlocked.Exchange(ref _lastArrival, Clock.Now);
-        Interlocked.Increment(ref _received);
         string? id = null;
         DateTimeOffset? occurred = null;
         // The headers end at the first empty line; only two of them count here.
@@ -86,28 +72,7 @@ internal sealed class MailSink : IAsyncDisposable
             }
         }
 
-        if (id is null || !_seen.TryAdd(id, 0))
-        {
-            Interlocked.Increment(ref _duplicates);
-            return;
-        }
-
-        if (occurred is { } o)
-        {
-            Lag.Record(Math.Max(0, (long)((accepted - o).TotalMilliseconds * 1000)));
-        }
-    }
-
-    /// <summary>Waits until <paramref name="expected"/> emails arrived (when known) and none for <paramref name="quiet"/>,
-    /// or <paramref name="limit"/> passed.</summary>
-    public async Task SettleAsync(long? expected, TimeSpan quiet, TimeSpan limit, CancellationToken ct)
-    {
-        var end = Clock.Now + Clock.FromSpan(limit);
-        Interlocked.CompareExchange(ref _lastArrival, Clock.Now, 0);
-        while (Clock.Now < end && ((expected is { } e && Unique < e) || Clock.Seconds(Clock.Now - Interlocked.Read(ref _lastArrival)) < quiet.TotalSeconds))
-        {
-            await Task.Delay(250, ct).ConfigureAwait(false);
-        }
+        Arrivals.Add(id, accepted, occurred);
     }
 
     public async ValueTask DisposeAsync()

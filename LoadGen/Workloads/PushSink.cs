@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using FinCore.LoadGen.Engine;
 using FinCore.LoadGen.Metrics;
 
 namespace FinCore.LoadGen.Workloads;
@@ -17,12 +16,8 @@ internal sealed class PushSink : IAsyncDisposable
 {
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, byte> _seen = new();
     private readonly List<Task> _streams = [];
-    private long _received;
-    private long _duplicates;
     private long _reconnects;
-    private long _lastArrival;
     private int _open;
 
     private PushSink(Uri target)
@@ -34,8 +29,8 @@ internal sealed class PushSink : IAsyncDisposable
         };
     }
 
-    /// <summary>Arrival − occurred_at of each notification's first arrival, in microseconds.</summary>
-    public Latencies Lag { get; } = new();
+    /// <summary>The notifications that arrived; their lag is arrival − occurred_at.</summary>
+    public Arrivals Arrivals { get; } = new();
 
     public int Streams { get; private set; }
 
@@ -43,12 +38,6 @@ internal sealed class PushSink : IAsyncDisposable
     public bool Everyone { get; private set; }
 
     public int Open => Volatile.Read(ref _open);
-
-    public long Received => Interlocked.Read(ref _received);
-
-    public long Unique => _seen.Count;
-
-    public long Duplicates => Interlocked.Read(ref _duplicates);
 
     public long Reconnects => Interlocked.Read(ref _reconnects);
 
@@ -199,29 +188,8 @@ internal sealed class PushSink : IAsyncDisposable
     private void Arrived(string data)
     {
         var arrived = DateTimeOffset.UtcNow;
-        Interlocked.Exchange(ref _lastArrival, Clock.Now);
-        Interlocked.Increment(ref _received);
         using var doc = JsonDocument.Parse(data);
-        if (!_seen.TryAdd(doc.RootElement.GetProperty("id").GetString()!, 0))
-        {
-            Interlocked.Increment(ref _duplicates);
-            return;
-        }
-
-        var occurred = doc.RootElement.GetProperty("occurred_at").GetDateTimeOffset();
-        Lag.Record(Math.Max(0, (long)((arrived - occurred).TotalMilliseconds * 1000)));
-    }
-
-    /// <summary>Waits until <paramref name="expected"/> notifications arrived (when known) and none for
-    /// <paramref name="quiet"/>, or <paramref name="limit"/> passed.</summary>
-    public async Task SettleAsync(long? expected, TimeSpan quiet, TimeSpan limit, CancellationToken ct)
-    {
-        var end = Clock.Now + Clock.FromSpan(limit);
-        Interlocked.CompareExchange(ref _lastArrival, Clock.Now, 0);
-        while (Clock.Now < end && ((expected is { } e && Unique < e) || Clock.Seconds(Clock.Now - Interlocked.Read(ref _lastArrival)) < quiet.TotalSeconds))
-        {
-            await Task.Delay(250, ct).ConfigureAwait(false);
-        }
+        Arrivals.Add(doc.RootElement.GetProperty("id").GetString(), arrived, doc.RootElement.GetProperty("occurred_at").GetDateTimeOffset());
     }
 
     public async ValueTask DisposeAsync()

@@ -24,11 +24,12 @@ public sealed class MailSinkTests
         }
 
         await client.DisconnectAsync(quit: true);
-        Assert.Equal(3, sink.Received);
-        Assert.Equal(2, sink.Unique);
-        Assert.Equal(1, sink.Duplicates);
-        Assert.Equal(2, sink.Lag.TotalCount);
-        Assert.InRange(sink.Lag.Min, 2_000_000, 60_000_000); // µs: from the event two seconds ago
+        var arrivals = sink.Arrivals;
+        Assert.Equal(3, arrivals.Received);
+        Assert.Equal(2, arrivals.Unique);
+        Assert.Equal(1, arrivals.Duplicates);
+        Assert.Equal(2, arrivals.Lag.TotalCount);
+        Assert.InRange(arrivals.Lag.Min, 2_000_000, 60_000_000); // µs: from the event two seconds ago
         Assert.Throws<FormatException>(() => MailSink.Start("nowhere"));
     }
 }
