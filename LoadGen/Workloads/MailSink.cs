@@ -25,6 +25,7 @@ internal sealed class MailSink : IAsyncDisposable
         var options = new SmtpServerOptionsBuilder().ServerName("loadgen-mail-sink").Endpoint(b => b.Endpoint(endpoint)).Build();
         var services = new ServiceProvider();
         services.Add(new Store(this));
+        services.Add(new NoDelayListeners());
         _server = new SmtpServer.SmtpServer(options, services);
         _running = _server.StartAsync(_stop.Token);
         Endpoint = endpoint;
@@ -88,6 +89,47 @@ internal sealed class MailSink : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>Accepts connections with Nagle's algorithm off. With it on, a pipelining client (MailKit) waited for the
+    /// second of two small replies until its own delayed ACK let it go: 40 ms a message, the sink's not FinCore's.</summary>
+    private sealed class NoDelayListeners : SmtpServer.Net.IEndpointListenerFactory
+    {
+        public SmtpServer.Net.IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
+        {
+            var listener = new System.Net.Sockets.TcpListener(endpointDefinition.Endpoint);
+            listener.Start();
+            return new Listener(listener);
+        }
+
+        private sealed class Listener(System.Net.Sockets.TcpListener listener) : SmtpServer.Net.IEndpointListener
+        {
+            public async Task<SmtpServer.IO.ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
+            {
+                var socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                socket.NoDelay = true;
+                return new Pipe(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+            }
+
+            public void Dispose() => listener.Stop();
+        }
+
+        /// <summary>A plain connection's reader and writer (the sink offers no STARTTLS).</summary>
+        private sealed class Pipe(Stream stream) : SmtpServer.IO.ISecurableDuplexPipe
+        {
+            public System.IO.Pipelines.PipeReader Input { get; } = System.IO.Pipelines.PipeReader.Create(stream);
+
+            public System.IO.Pipelines.PipeWriter Output { get; } = System.IO.Pipelines.PipeWriter.Create(stream);
+
+            public bool IsSecure => false;
+
+            public System.Security.Authentication.SslProtocols SslProtocol => System.Security.Authentication.SslProtocols.None;
+
+            public Task UpgradeAsync(System.Security.Cryptography.X509Certificates.X509Certificate certificate, System.Security.Authentication.SslProtocols protocols,
+                CancellationToken cancellationToken = default) => throw new NotSupportedException("the mail sink speaks plain SMTP only");
+
+            public void Dispose() => stream.Dispose();
+        }
     }
 
     private sealed class Store(MailSink sink) : MessageStore
