@@ -22,8 +22,8 @@ public sealed class NotificationOptions
     /// <summary>Connecting to the server and each message's send time out after this. Default 10 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>SMTP connections a tenant's notifier sends over at once, each one message at a time. Default 4.</summary>
-    public int Concurrency { get; set; } = 4;
+    /// <summary>SMTP connections a tenant's notifier sends over at once, each one message at a time. Default 8.</summary>
+    public int Concurrency { get; set; } = 8;
 
     public bool EmailEnabled => !string.IsNullOrWhiteSpace(SmtpUrl);
 
