@@ -26,6 +26,4 @@ public static class PushNotifications
     public const string Channel = "fincore_push";
 
     public const string Queued = "queued";
-
-    public const string Delivered = "delivered";
 }

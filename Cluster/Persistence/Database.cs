@@ -62,6 +62,23 @@ public sealed partial class Database : IAsyncDisposable
     /// <summary>The pooled data source.</summary>
     public NpgsqlDataSource DataSource { get; }
 
+    /// <summary>One statement of a batch, its positional parameters (<c>$1</c>…) bound in order; null binds SQL NULL.</summary>
+    public static NpgsqlBatchCommand Statement(string sql, params object?[] values)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        Bind(cmd.Parameters, values);
+        return cmd;
+    }
+
+    /// <summary>Binds <paramref name="values"/> as positional parameters, in order; null binds SQL NULL.</summary>
+    public static void Bind(NpgsqlParameterCollection parameters, IEnumerable<object?> values)
+    {
+        foreach (var v in values)
+        {
+            parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
+        }
+    }
+
     /// <summary>A connection of its own, outside the pool and multiplexing, with TCP keepalives: for <c>LISTEN</c>,
     /// whose session state must not reach other users of the pool.</summary>
     public NpgsqlConnection CreateDedicatedConnection() => new(_dedicated);

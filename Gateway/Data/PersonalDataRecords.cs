@@ -73,11 +73,7 @@ internal sealed class PersonalDataRecords(Database database)
         await using var batch = database.DataSource.CreateBatch();
         foreach (var (_, sql) in Sections)
         {
-            var cmd = new Npgsql.NpgsqlBatchCommand(sql);
-            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = tenant });
-            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = customer });
-            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = account });
-            batch.BatchCommands.Add(cmd);
+            batch.BatchCommands.Add(Database.Statement(sql, tenant, customer, account));
         }
 
         await using var r = await batch.ExecuteReaderAsync(ct);

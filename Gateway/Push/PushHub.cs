@@ -17,21 +17,6 @@ internal sealed partial class PushHub(Database database, ILogger<PushHub> logger
     private readonly Dictionary<string, List<Subscription>> _streams = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    /// <summary>Whether the connection is listening (streams are then woken within milliseconds).</summary>
-    public bool Listening { get; private set; }
-
-    /// <summary>The streams open on this gateway.</summary>
-    public int Streams
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _streams.Values.Sum(s => s.Count);
-            }
-        }
-    }
-
     public Subscription Subscribe(string tenant, string customer)
     {
         var subscription = new Subscription(this, tenant + " " + customer);
@@ -106,7 +91,6 @@ internal sealed partial class PushHub(Database database, ILogger<PushHub> logger
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                Listening = true;
                 failures = 0;
                 WakeAll(); // whatever committed while nobody listened
                 while (true)
@@ -125,7 +109,6 @@ internal sealed partial class PushHub(Database database, ILogger<PushHub> logger
             }
             catch (Exception e)
             {
-                Listening = false;
                 failures++;
                 ListenFailed(logger, e.Message);
                 try

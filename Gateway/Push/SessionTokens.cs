@@ -38,12 +38,12 @@ internal sealed class SessionTokens(Database database)
         var token = Prefix + Ids.Base62(RandomNumberGenerator.GetBytes(32));
         var id = Ids.New(IdPrefix);
         await using var batch = database.DataSource.CreateBatch();
-        batch.BatchCommands.Add(Command("""
+        batch.BatchCommands.Add(Database.Statement("""
             INSERT INTO customer_session_tokens (token_hash, id, tenant_id, customer_id, created_at, expires_at)
             SELECT $1, $2, $3, $4, now(), now() + $5 FROM customers WHERE tenant_id = $3 AND id = $4 AND erased_at IS NULL
             RETURNING created_at, expires_at
             """, Hash(token), id, tenant, customer, lifetime));
-        batch.BatchCommands.Add(Command("""
+        batch.BatchCommands.Add(Database.Statement("""
             DELETE FROM customer_session_tokens WHERE tenant_id = $1 AND customer_id = $2 AND expires_at < now() - interval '1 day'
             """, tenant, customer));
         await using var r = await batch.ExecuteReaderAsync(ct);
@@ -128,16 +128,5 @@ internal sealed class SessionTokens(Database database)
         }
 
         return await cmd.ExecuteScalarAsync(ct) is not null;
-    }
-
-    private static Npgsql.NpgsqlBatchCommand Command(string sql, params object[] values)
-    {
-        var cmd = new Npgsql.NpgsqlBatchCommand(sql);
-        foreach (var v in values)
-        {
-            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = v });
-        }
-
-        return cmd;
     }
 }

@@ -247,13 +247,7 @@ public sealed partial class AccountGrain(Database database, ILogger<AccountGrain
         await using var batch = database.DataSource.CreateBatch();
         foreach (var op in ops)
         {
-            var cmd = new NpgsqlBatchCommand(op.Sql);
-            foreach (var value in op.Parameters)
-            {
-                cmd.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-            }
-
-            batch.BatchCommands.Add(cmd);
+            batch.BatchCommands.Add(Database.Statement(op.Sql, op.Parameters));
         }
 
         // One round trip, one implicit transaction.

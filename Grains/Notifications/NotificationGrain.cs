@@ -5,7 +5,6 @@ using FinCore.Privacy;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace FinCore.Grains.Notifications;
 
@@ -219,16 +218,16 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
             var now = DateTime.UtcNow;
             foreach (var n in made)
             {
-                batch.BatchCommands.Add(Command(NotificationSql.Insert, tenant, n.Id, n.Customer, n.Channel, n.Kind, n.EventId, n.Source, n.Amount,
+                batch.BatchCommands.Add(Database.Statement(NotificationSql.Insert, tenant, n.Id, n.Customer, n.Channel, n.Kind, n.EventId, n.Source, n.Amount,
                     n.Currency, n.Status, now, n.Seq, n.OccurredAt));
             }
 
             foreach (var n in made.Where(n => n.Status == PushNotifications.Queued).DistinctBy(n => n.Customer))
             {
-                batch.BatchCommands.Add(Command(NotificationSql.NotifyPush, $"{tenant} {n.Customer} {n.Seq}"));
+                batch.BatchCommands.Add(Database.Statement(NotificationSql.NotifyPush, $"{tenant} {n.Customer} {n.Seq}"));
             }
 
-            batch.BatchCommands.Add(Command(NotificationSql.AdvanceCursor, tenant, last));
+            batch.BatchCommands.Add(Database.Statement(NotificationSql.AdvanceCursor, tenant, last));
             await batch.ExecuteNonQueryAsync(); // one implicit transaction
         }
 
@@ -352,23 +351,8 @@ public sealed partial class NotificationGrain(Database database, SmtpMailer mail
     private async Task ExecuteAsync(string sql, params object?[] values)
     {
         await using var cmd = database.DataSource.CreateCommand(sql);
-        Bind(cmd.Parameters, values);
+        Database.Bind(cmd.Parameters, values);
         await cmd.ExecuteNonQueryAsync();
-    }
-
-    private static NpgsqlBatchCommand Command(string sql, params object?[] values)
-    {
-        var cmd = new NpgsqlBatchCommand(sql);
-        Bind(cmd.Parameters, values);
-        return cmd;
-    }
-
-    private static void Bind(NpgsqlParameterCollection parameters, object?[] values)
-    {
-        foreach (var v in values)
-        {
-            parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
-        }
     }
 
     /// <summary>A server's answer may quote the recipient's address: it is personal data, kept out of logs and rows.</summary>
