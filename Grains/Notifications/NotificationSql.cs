@@ -3,6 +3,9 @@ namespace FinCore.Grains.Notifications;
 /// <summary>The notifier's statements (<see cref="NotificationGrain"/>).</summary>
 internal static class NotificationSql
 {
+    /// <summary>The recipient id of a tenant's security contact (<see cref="Tenants.TenantGrain.ContactSubject"/>).</summary>
+    private const string Contact = Tenants.TenantGrain.ContactSubject;
+
     public const string Cursor = "SELECT seq FROM notification_cursors WHERE tenant_id = $1";
 
     public const string TenantCurrency = "SELECT currency FROM tenants WHERE id = $1";
@@ -14,13 +17,13 @@ internal static class NotificationSql
     /// (<c>@contact</c>, when it has one; by email only). Columns: seq, event id, kind, source, amount,
     /// currency, customer id, whether the customer takes email, whether they take push, when the event happened.
     /// </summary>
-    public const string EventsAfter = """
+    public const string EventsAfter = $"""
         WITH ev AS (
             SELECT c.seq, e.event_id, e.type, e.payload, e.created_at FROM audit_chain c JOIN events e ON e.id = c.event_pk
             WHERE c.tenant_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3)
         SELECT ev.seq, ev.event_id, r.kind, ev.payload->>'id', coalesce((ev.payload->>'amount')::bigint, 0), coalesce(ev.payload->>'currency', t.currency),
-               coalesce(c.id, CASE WHEN r.customer = '@contact' AND t.contact_sealed IS NOT NULL THEN r.customer END),
-               coalesce(c.notify_email, true), coalesce(c.notify_push AND r.customer IS DISTINCT FROM '@contact', false), ev.created_at
+               coalesce(c.id, CASE WHEN r.customer = '{Contact}' AND t.contact_sealed IS NOT NULL THEN r.customer END),
+               coalesce(c.notify_email, true), coalesce(c.notify_push AND r.customer IS DISTINCT FROM '{Contact}', false), ev.created_at
         FROM ev
         JOIN tenants t ON t.id = $1
         LEFT JOIN LATERAL (
@@ -34,7 +37,7 @@ internal static class NotificationSql
             UNION ALL
             SELECT ev.type, NULL, ev.payload->>'customer' WHERE ev.type IN ('charge.succeeded', 'charge.failed')
             UNION ALL
-            SELECT ev.type, NULL, '@contact' WHERE ev.type LIKE 'security.%'
+            SELECT ev.type, NULL, '{Contact}' WHERE ev.type LIKE 'security.%'
         ) r ON true
         LEFT JOIN customers c ON c.tenant_id = $1
             AND c.id = COALESCE((SELECT a.customer_id FROM accounts a WHERE a.tenant_id = $1 AND a.id = r.account), r.customer)
@@ -59,13 +62,13 @@ internal static class NotificationSql
 
     /// <summary>Pending notifications due now, with their customer's personal data as it is now (sealed; plaintext if
     /// stored before encryption). An erased customer, or one who turned email off since, is skipped: see <see cref="Skip"/>.</summary>
-    public const string Due = """
+    public const string Due = $"""
         SELECT n.id, n.kind, n.source, n.amount, n.currency, n.attempts, n.created_at, c.email, c.name,
                coalesce(c.notify_email, t.contact_sealed IS NOT NULL), coalesce(c.id, CASE WHEN t.contact_sealed IS NOT NULL THEN n.customer_id END),
                coalesce(c.sealed, t.contact_sealed), n.occurred_at
         FROM notifications n
         LEFT JOIN customers c ON c.tenant_id = n.tenant_id AND c.id = n.customer_id AND c.erased_at IS NULL
-        LEFT JOIN tenants t ON n.customer_id = '@contact' AND t.id = n.tenant_id
+        LEFT JOIN tenants t ON n.customer_id = '{Contact}' AND t.id = n.tenant_id
         WHERE n.tenant_id = $1 AND n.status = 'pending' AND n.channel = 'email' AND n.next_at <= now()
         ORDER BY n.next_at LIMIT $2
         """;
